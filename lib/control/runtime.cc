@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "control/runtime.h"
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "config/load.h"
+#include "control/log.h"
+
+namespace director::ctl {
+
+namespace {
+
+constexpr unsigned kMbufCache = 256;
+constexpr unsigned kMinMbufs = 8191;
+constexpr int kLoopTimeoutMs = 1;  // exception frames wait at most this long
+constexpr unsigned kExceptionBurst = 64;
+
+int launch_worker(void* arg) {
+    static_cast<dp::Worker*>(arg)->run();
+    return 0;
+}
+
+dp::ForwardingPolicy policy_of(const config::Forwarding& f) {
+    return dp::ForwardingPolicy{.sloppy_tcp = f.sloppy_tcp,
+                                .expire_nodest_conn = f.expire_nodest_conn,
+                                .expire_quiescent_template = f.expire_quiescent_template};
+}
+
+lb::ConnTimeouts timeouts_of(const config::Timeouts& t) {
+    auto secs = [](config::Duration d) {
+        return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+    };
+    lb::ConnTimeouts out;
+    out.established = secs(t.tcp);
+    out.fin_wait = secs(t.tcp_fin);
+    out.syn_recv = secs(t.tcp_syn);
+    out.udp = secs(t.udp);
+    return out;
+}
+
+sigset_t control_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+}  // namespace
+
+void block_control_signals() {
+    const sigset_t set = control_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+std::string init_only_change(const config::Config& a, const config::Config& b) {
+    if (!(a.dpdk == b.dpdk)) {
+        return "dpdk";
+    }
+    if (!(a.tables == b.tables)) {
+        return "tables";
+    }
+    if (!(a.timeouts == b.timeouts)) {
+        return "timeouts";
+    }
+    if (!(a.forwarding == b.forwarding)) {
+        return "forwarding";
+    }
+    if (!(a.ports == b.ports)) {
+        return "ports";
+    }
+    return "";
+}
+
+Result<std::unique_ptr<Runtime>> Runtime::create(config::Config config, std::string config_path) {
+    std::unique_ptr<Runtime> rt(new Runtime());
+    rt->config_ = std::move(config);
+    rt->config_path_ = std::move(config_path);
+    log_init(rt->config_.global.log_level);
+
+    const size_t workers = rt->config_.dpdk.worker_lcores.size();
+    for (uint32_t lcore : rt->config_.dpdk.worker_lcores) {
+        if (!rte_lcore_is_enabled(lcore)) {
+            return make_error("dpdk.lcores.workers: lcore " + std::to_string(lcore) +
+                              " is not enabled in EAL");
+        }
+    }
+    // Every rx descriptor can hold an mbuf, plus what sits in tx rings, exception rings and
+    // per-lcore caches.
+    unsigned mbufs = 0;
+    for (size_t p = 0; p < rt->config_.ports.size(); ++p) {
+        mbufs += static_cast<unsigned>((4096 + 4096) * (workers + 1));
+    }
+    mbufs += static_cast<unsigned>(workers * (dp::ExceptionChannel::kFrameRingSize +
+                                              dp::kBurstSize * dp::kMaxPorts + kMbufCache));
+    mbufs = std::max(mbufs, kMinMbufs);
+    if (!rt->config_.dpdk.hugepages) {
+        // Without hugepages every mbuf takes a 4 KiB page of its own (about 6 KB in all):
+        // stay within dpdk.memory_mb, leaving room for the tables.
+        const unsigned budget = rt->config_.dpdk.memory_mb * 1024u / 6u / 2u;
+        mbufs = std::min(mbufs, std::max(budget, 2047u));
+    }
+    rt->pool_ = rte_pktmbuf_pool_create("director_mbufs", mbufs, kMbufCache, 0,
+                                        RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    if (rt->pool_ == nullptr) {
+        return make_error("cannot create the mbuf pool (" + std::to_string(mbufs) +
+                          " mbufs): " + rte_strerror(rte_errno) +
+                          "; raise dpdk.memory_mb or reserve hugepages");
+    }
+    if (auto r = rt->start_ports(); !r) {
+        return Unexpected{r.error()};
+    }
+    auto publisher = rcu::Publisher<lb::Snapshot>::create(static_cast<uint32_t>(workers));
+    if (!publisher) {
+        return Unexpected{publisher.error()};
+    }
+    rt->publisher_ = std::move(*publisher);
+    if (auto r = rt->create_workers(); !r) {
+        return Unexpected{r.error()};
+    }
+    // The first snapshot is in place before any worker polls (DESIGN: publish before traffic).
+    if (auto r = rt->publish_snapshot(); !r) {
+        return Unexpected{r.error()};
+    }
+    return rt;
+}
+
+Result<void> Runtime::start_ports() {
+    const auto workers = static_cast<uint16_t>(config_.dpdk.worker_lcores.size());
+    const bool persistent = std::any_of(
+        config_.virtual_servers.begin(), config_.virtual_servers.end(),
+        [](const config::VirtualServer& vs) { return vs.persistence_timeout.count() > 0; });
+    const std::string profiles = default_drivers_conf_dir();
+    for (size_t i = 0; i < config_.ports.size(); ++i) {
+        const config::Port& cp = config_.ports[i];
+        const std::string where = "ports[" + std::to_string(i) + "] (" + cp.name + "): ";
+        auto id = dp::find_port(cp.device);
+        if (!id) {
+            return make_error(where + id.error().message);
+        }
+        auto driver = dp::driver_name(*id);
+        if (!driver) {
+            return make_error(where + driver.error().message);
+        }
+        auto profile = select_driver_profile(profiles, cp.profile, *driver);
+        if (!profile) {
+            return make_error(where + profile.error().message);
+        }
+        dp::PortSetup setup;
+        setup.port_id = *id;
+        setup.rx_queues = workers;
+        setup.tx_queues = static_cast<uint16_t>(workers + 1);  // + the control lcore's
+        setup.rx_descriptors = profile->rx_descriptors;
+        setup.tx_descriptors = profile->tx_descriptors;
+        if (profile->rss) {
+            // One client, one core, when a service is persistent: its template is per core.
+            setup.rss_hash_fields = persistent ? profile->rss_persistent_fields
+                                               : profile->rss_fields;
+            setup.rss_key = profile->rss_key;
+        }
+        setup.tx_offloads = profile->tx_offloads;
+        setup.pool = pool_;
+        PortState ps{cp.name, *id, {}, *profile, false};
+        ports_.push_back(ps);
+        auto info = dp::start_port(setup);
+        if (!info) {
+            return make_error(where + info.error().message);
+        }
+        ports_.back().info = *info;
+        ports_.back().started = true;
+        routes_.push_back(PortRoute{*id, cp.address});
+        DIRECTOR_LOG(INFO, "port %s: %s, driver %s, profile %s, mac %s, %u rx / %u tx queues",
+                     cp.name.c_str(), cp.device.c_str(), info->driver_name.c_str(),
+                     profile->name.c_str(), info->mac.to_string().c_str(), setup.rx_queues,
+                     setup.tx_queues);
+    }
+    return {};
+}
+
+Result<void> Runtime::create_workers() {
+    const size_t workers = config_.dpdk.worker_lcores.size();
+    port_contexts_.resize(workers * ports_.size());
+    for (size_t w = 0; w < workers; ++w) {
+        const unsigned lcore = config_.dpdk.worker_lcores[w];
+        const int socket = static_cast<int>(rte_lcore_to_socket_id(lcore));
+        auto exc = dp::ExceptionChannel::create(static_cast<unsigned>(w), socket);
+        if (!exc) {
+            return Unexpected{exc.error()};
+        }
+        exceptions_.push_back(std::move(*exc));
+        for (size_t p = 0; p < ports_.size(); ++p) {
+            dp::PortContext& pc = port_contexts_[w * ports_.size() + p];
+            pc.port_id = ports_[p].port_id;
+            pc.rx_queue = static_cast<uint16_t>(w);
+            pc.tx_queue = static_cast<uint16_t>(w);
+            pc.mac = ports_[p].info.mac;
+            if (const auto& a = config_.ports[p].address) {
+                if (a->address.is_v4()) {
+                    std::memcpy(pc.own_v4.data(), a->address.bytes(), 4);
+                    pc.has_own_v4 = true;
+                } else {
+                    std::memcpy(pc.own_v6.data(), a->address.bytes(), 16);
+                    pc.has_own_v6 = true;
+                }
+            }
+        }
+        dp::WorkerConfig wc;
+        wc.index = static_cast<unsigned>(w);
+        wc.socket = socket;
+        wc.ports = std::span<const dp::PortContext>(port_contexts_.data() + w * ports_.size(),
+                                                    ports_.size());
+        wc.idle_sleep_us = config_.dpdk.idle_sleep_us;
+        wc.policy = policy_of(config_.forwarding);
+        wc.conn_table.capacity = config_.tables.connections;
+        wc.conn_table.max_reals = lb::kMaxReals;
+        wc.conn_table.timeouts = timeouts_of(config_.timeouts);
+        wc.persist_table.capacity = config_.tables.persistence;
+        auto worker = dp::Worker::create(wc, *publisher_, *exceptions_.back());
+        if (!worker) {
+            return Unexpected{worker.error()};
+        }
+        workers_.push_back(std::move(*worker));
+    }
+    return {};
+}
+
+Result<void> Runtime::publish_snapshot() {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto snap = factory_.build(config_, routes_, RealSources{}, publisher_->current());
+    if (!snap) {
+        return Unexpected{snap.error()};
+    }
+    const uint32_t services = (*snap)->service_count();
+    publisher_->publish(std::move(*snap));
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+    DIRECTOR_LOG(INFO, "published snapshot %lu: %u services in %ld us",
+                 static_cast<unsigned long>(publisher_->published()), services,
+                 static_cast<long>(us));
+    return {};
+}
+
+bool Runtime::reload() {
+    DIRECTOR_LOG(INFO, "reloading %s", config_path_.c_str());
+    auto next = config::load_file(config_path_);
+    if (!next) {
+        for (const auto& e : next.error()) {
+            DIRECTOR_LOG(ERR, "%s", e.to_string().c_str());
+        }
+        DIRECTOR_LOG(ERR, "reload rejected: %zu error(s); the running configuration stays",
+                     next.error().size());
+        return false;
+    }
+    if (const std::string field = init_only_change(config_, *next); !field.empty()) {
+        DIRECTOR_LOG(ERR,
+                     "reload rejected: '%s' cannot change while the director runs (restart "
+                     "it); the running configuration stays",
+                     field.c_str());
+        return false;
+    }
+    config::Config previous = std::move(config_);
+    config_ = std::move(*next);
+    if (auto r = publish_snapshot(); !r) {
+        DIRECTOR_LOG(ERR, "reload rejected: %s; the running configuration stays",
+                     r.error().message.c_str());
+        config_ = std::move(previous);
+        return false;
+    }
+    DIRECTOR_LOG(INFO, "reload applied");
+    return true;
+}
+
+void Runtime::drain_exceptions() {
+    // The VRRP, ARP/ND and exception-TAP handlers consume these; until they exist here the
+    // frames are counted and released so the rings never fill.
+    for (auto& exc : exceptions_) {
+        rte_mbuf* frames[kExceptionBurst];
+        unsigned n;
+        while ((n = exc->drain_frames(frames, kExceptionBurst)) > 0) {
+            exception_frames_ += n;
+            rte_pktmbuf_free_bulk(frames, n);
+        }
+        uint32_t reals[kExceptionBurst];
+        while (exc->drain_resolve(reals, kExceptionBurst) > 0) {
+        }
+    }
+}
+
+int Runtime::run() {
+    block_control_signals();
+    const sigset_t set = control_signals();
+    const int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0) {
+        DIRECTOR_LOG(ERR, "signalfd: %s", std::strerror(errno));
+        return 1;
+    }
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = sfd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+
+    for (size_t w = 0; w < workers_.size(); ++w) {
+        const unsigned lcore = config_.dpdk.worker_lcores[w];
+        if (rte_eal_remote_launch(launch_worker, workers_[w].get(), lcore) != 0) {
+            DIRECTOR_LOG(ERR, "cannot launch worker %zu on lcore %u", w, lcore);
+            shutdown();
+            close(ep);
+            close(sfd);
+            return 1;
+        }
+    }
+    launched_ = true;
+    DIRECTOR_LOG(INFO, "running: %zu worker(s), %zu port(s), %zu virtual server(s)",
+                 workers_.size(), ports_.size(), config_.virtual_servers.size());
+
+    bool running = true;
+    while (running) {
+        epoll_event events[4];
+        const int n = epoll_wait(ep, events, 4, kLoopTimeoutMs);
+        for (int i = 0; i < n; ++i) {
+            signalfd_siginfo si{};
+            while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                    reload();
+                } else {
+                    DIRECTOR_LOG(INFO, "signal %u: stopping", si.ssi_signo);
+                    running = false;
+                }
+            }
+        }
+        drain_exceptions();
+        publisher_->poll_reclaim();
+    }
+    shutdown();
+    close(ep);
+    close(sfd);
+    return 0;
+}
+
+void Runtime::log_summary() const {
+    for (const dp::CounterInfo& c : dp::kWorkerCounterInfo) {
+        const uint64_t v = worker_counter(c.offset);
+        if (v != 0) {
+            DIRECTOR_LOG(INFO, "  %-24s %lu", c.name, static_cast<unsigned long>(v));
+        }
+    }
+}
+
+uint64_t Runtime::worker_counter(size_t offset) const noexcept {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) {
+        const auto* base = reinterpret_cast<const uint8_t*>(&w->counters());
+        sum += dp::read_relaxed(*reinterpret_cast<const uint64_t*>(base + offset));
+    }
+    return sum;
+}
+
+void Runtime::shutdown() {
+    if (launched_) {
+        for (auto& w : workers_) {
+            w->stop();
+        }
+        rte_eal_mp_wait_lcore();
+        launched_ = false;
+        DIRECTOR_LOG(INFO, "workers stopped; counters:");
+        log_summary();
+    }
+    drain_exceptions();
+    for (PortState& p : ports_) {
+        if (p.started) {
+            dp::stop_port(p.port_id);
+            p.started = false;
+        }
+    }
+}
+
+Runtime::~Runtime() {
+    shutdown();
+    workers_.clear();
+    exceptions_.clear();
+    publisher_.reset();
+    if (pool_ != nullptr) {
+        rte_mempool_free(pool_);
+    }
+}
+
+}  // namespace director::ctl

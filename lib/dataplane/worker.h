@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The worker lcore: rx burst -> parse -> classify -> service lookup -> connection /
+// persistence table or scheduler -> rewrite destination MAC to the real server's and source MAC
+// to the port's -> tx burst. L3 and L4 bytes are never touched (LVS direct routing).
+//
+// Each worker owns its connection table, persistence table, scheduler state and counters; it
+// shares nothing writable with other lcores. It reads the current lb::Snapshot once per loop
+// iteration through the RCU Publisher and reports quiescence after it (STYLE H10).
+//
+// Caller: create/destroy on the control lcore; run() on the worker's own lcore; stop() and the
+// counter accessors from any thread.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "common/cacheline.h"
+#include "common/result.h"
+#include "dataplane/counters.h"
+#include "dataplane/exception.h"
+#include "lb/conn_table.h"
+#include "lb/persist_table.h"
+#include "lb/scheduler.h"
+#include "lb/snapshot.h"
+#include "net/addr.h"
+#include "net/parse.h"
+#include "net/verdict.h"
+#include "rcu/publisher.h"
+
+namespace director::dp {
+
+inline constexpr uint16_t kBurstSize = 32;
+/// Packets parsed ahead of the one being classified (l3fwd uses 3).
+inline constexpr unsigned kPrefetchAhead = 3;
+/// Ports a worker can serve; port ids index a fixed array.
+inline constexpr uint16_t kMaxPorts = 8;
+/// Buckets of each table the expiry sweep visits per loop iteration (STYLE H11).
+inline constexpr uint32_t kSweepBucketsPerIteration = 8;
+/// Empty polls in a row before the idle back-off sleeps.
+inline constexpr uint32_t kIdlePollsBeforeSleep = 64;
+
+/** What a worker needs to know about one port. */
+struct PortContext {
+    uint16_t port_id = 0;
+    uint16_t rx_queue = 0;  ///< this worker's rx queue
+    uint16_t tx_queue = 0;  ///< this worker's tx queue
+    net::MacAddress mac;
+    std::array<uint8_t, 16> own_v4{};  ///< the director's IPv4 address (bytes 0..3), if any
+    bool has_own_v4 = false;
+    std::array<uint8_t, 16> own_v6{};
+    bool has_own_v6 = false;
+};
+
+/** IPVS sysctl equivalents (config::Forwarding). */
+struct ForwardingPolicy {
+    bool sloppy_tcp = true;
+    bool expire_nodest_conn = true;
+    bool expire_quiescent_template = false;
+};
+
+struct WorkerConfig {
+    unsigned index = 0;          ///< 0..workers-1; also the RCU reader id
+    int socket = 0;              ///< NUMA socket for the tables
+    std::span<const PortContext> ports;
+    uint32_t idle_sleep_us = 0;  ///< 0 = pure polling
+    ForwardingPolicy policy;
+    lb::ConnTableConfig conn_table;
+    lb::PersistTableConfig persist_table;
+    bool use_rte_malloc = true;  ///< false in unit tests that run without hugepage memory
+};
+
+class Worker {
+public:
+    /**
+     * Allocates the tables (rte_zmalloc_socket on cfg.socket) and registers the RCU reader.
+     * Caller: control lcore, before the worker lcore is launched.
+     */
+    static Result<std::unique_ptr<Worker>> create(const WorkerConfig& cfg,
+                                                  rcu::Publisher<lb::Snapshot>& publisher,
+                                                  ExceptionChannel& exceptions);
+    ~Worker();
+
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    /** The poll loop; returns after stop(). Caller: the worker's lcore. */
+    void run() noexcept;
+
+    /** Asks run() to return at the end of its current iteration. Caller: any thread. */
+    void stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+
+    /**
+     * Processes one burst against a snapshot and transmits the result: the body of run(),
+     * exposed so that tests can drive the real pipeline on prepared mbufs.
+     * Caller: the thread that owns this worker (run()'s, or a test's).
+     */
+    void process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n,
+                       uint32_t now_s) noexcept;
+
+    /** Caller: any thread (relaxed reads of single-writer counters). */
+    const WorkerCounters& counters() const noexcept { return counters_; }
+    /** Malformed frames by net::Verdict drop reason (index net::drop_index). */
+    std::span<const uint64_t> malformed() const noexcept { return malformed_; }
+    const lb::ConnTable& conn_table() const noexcept { return *conns_; }
+    const lb::PersistTable& persist_table() const noexcept { return *persist_; }
+    unsigned index() const noexcept { return cfg_index_; }
+
+private:
+    Worker() = default;
+
+    enum class Action : uint8_t { Forward, Punt, Drop };
+
+    struct TxQueue {
+        uint16_t count = 0;
+        rte_mbuf* pkts[kBurstSize];
+    };
+
+    Action classify(const lb::Snapshot& snap, rte_mbuf* m, uint32_t now_s,
+                    uint16_t& tx_port) noexcept;
+    Action forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_mbuf* m,
+                        const net::ParsedPacket& pp, uint32_t now_s, uint16_t& tx_port) noexcept;
+    Action forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
+                              uint32_t now_s, uint16_t& tx_port) noexcept;
+    uint32_t choose_new(const lb::Snapshot& snap, uint32_t svc, const net::ParsedPacket& pp,
+                        uint32_t flow_hash, uint32_t now_s) noexcept;
+    void transmit() noexcept;
+    void sweep(uint32_t now_s) noexcept;
+    void idle_backoff() noexcept;
+
+    rcu::Publisher<lb::Snapshot>* publisher_ = nullptr;
+    ExceptionChannel* exceptions_ = nullptr;
+    std::unique_ptr<lb::ConnTable> conns_;
+    std::unique_ptr<lb::PersistTable> persist_;
+    lb::SchedState* sched_ = nullptr;  // kMaxServices entries, indexed by service_id
+    bool sched_rte_ = false;
+    std::array<PortContext, kMaxPorts> ports_{};
+    std::array<int8_t, RTE_MAX_ETHPORTS> port_slot_{};  // port id -> index in ports_, -1 none
+    uint16_t port_count_ = 0;
+    unsigned cfg_index_ = 0;
+    uint32_t idle_sleep_us_ = 0;
+    uint32_t idle_polls_ = 0;
+    ForwardingPolicy policy_;
+    std::array<TxQueue, kMaxPorts> tx_{};
+
+    alignas(kCacheLine) std::atomic<bool> stop_{false};
+    WorkerCounters counters_;
+    alignas(kCacheLine) uint64_t malformed_[net::kDropReasonCount] = {};
+};
+
+}  // namespace director::dp

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// FlowKey: the 5-tuple (plus address family) that identifies a connection, and the hashes the
+// load balancer computes from it: flow_hash for the per-lcore connection table and Maglev,
+// client_hash for source-hashing schedulers (sh, mh) and persistence by client prefix.
+//
+// Why CRC32-C (rte_hash_crc): one crc32 instruction per 8 bytes on x86-64 with SSE4.2 and on
+// arm64, the same function as rte_hash's default, and a *defined* function: DPDK's software
+// fallback returns the same values, so two directors (or two cores) compute the same hash for
+// the same flow, which the design relies on for agreement without shared state. There is no
+// final mixing step: CRC already spreads sequential ports and addresses evenly over the low
+// bits that `hash % table_size` and `hash & mask` use (flow_test checks the distribution).
+//
+// The hashes are directional on purpose: in direct-routing mode the director sees only the
+// client-to-VIP direction, so there is no reverse packet to match.
+//
+// Caller: any lcore. Everything here is inline, noexcept and allocation-free.
+#pragma once
+
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "net/addr.h"
+
+namespace director::net {
+
+/**
+ * A connection's identity as the director sees it. POD, 40 bytes, no implicit padding: an
+ * IPv4 address fills bytes [0, 4) and the remaining 12 bytes are zero, as in IpAddress, so
+ * keys compare and hash as plain bytes. Value-initialise (`FlowKey{}`) before filling it.
+ */
+struct FlowKey {
+    std::array<uint8_t, 16> src_addr{};  ///< network byte order
+    std::array<uint8_t, 16> dst_addr{};  ///< network byte order
+    uint16_t src_port = 0;  ///< network byte order; 0 without ports (ICMP, non-first fragment)
+    uint16_t dst_port = 0;  ///< network byte order; 0 without ports
+    uint8_t proto = 0;      ///< IP protocol / IPv6 upper-layer next header (6, 17, 1, 58, ...)
+    Family family{};        ///< V4 or V6; 0 in a key the parser did not fill
+    uint8_t reserved[2] = {0, 0};  ///< always zero: part of the hashed bytes
+
+    friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 8-byte words");
+
+/** Host-order view of a network-order port field. */
+inline uint16_t port_host(uint16_t network_order) noexcept {
+    return rte_be_to_cpu_16(network_order);
+}
+
+/** Network-order port field from a host-order number, for building keys in tests and config. */
+inline uint16_t port_net(uint16_t host_order) noexcept { return rte_cpu_to_be_16(host_order); }
+
+/** The same flow seen from the other end: addresses and ports swapped. */
+inline FlowKey reversed(const FlowKey& k) noexcept {
+    FlowKey r = k;
+    r.src_addr = k.dst_addr;
+    r.dst_addr = k.src_addr;
+    r.src_port = k.dst_port;
+    r.dst_port = k.src_port;
+    return r;
+}
+
+/** Default seed for flow_hash and client_hash. Both directors must use the same seed. */
+inline constexpr uint32_t kFlowHashSeed = 0x9e3779b9u;
+
+/**
+ * Hash of all 40 bytes of a flow key: CRC32-C with `seed` as the initial value and no final
+ * inversion (rte_hash_crc's convention).
+ *
+ * Caller: any lcore. noexcept, ~5 crc32 instructions.
+ *
+ * @param key   a key whose padding and unused address bytes are zero (the parser's are)
+ * @param seed  kFlowHashSeed unless the caller needs independent hash functions
+ * @return the hash; may be 0, which a table reserving 0 for "empty" must remap
+ */
+inline uint32_t flow_hash(const FlowKey& key, uint32_t seed = kFlowHashSeed) noexcept {
+    uint64_t w[5];
+    std::memcpy(w, &key, sizeof w);
+    uint32_t h = seed;
+    for (uint64_t word : w) {
+        h = rte_hash_crc_8byte(word, h);
+    }
+    return h;
+}
+
+/**
+ * Hash of a client address masked to its first `prefix_len` bits, so that every client in a
+ * prefix hashes alike: the source-hash (sh/mh) schedulers and persistence granularity (IPVS's
+ * persistent netmask). The family is hashed too, so 1.2.3.4 and ::102:304 differ.
+ *
+ * Caller: any lcore. noexcept, branch-free apart from the clamp.
+ *
+ * @param addr        16 bytes in network order (IPv4 in the first 4, the rest zero)
+ * @param family      the address family
+ * @param prefix_len  leading bits kept; values above the family width (32 or 128) keep all
+ * @param seed        kFlowHashSeed unless the caller needs an independent hash
+ */
+inline uint32_t client_hash(const uint8_t* addr, Family family, unsigned prefix_len,
+                            uint32_t seed = kFlowHashSeed) noexcept {
+    const unsigned width = family == Family::V4 ? 32u : 128u;
+    const unsigned bits = prefix_len < width ? prefix_len : width;
+    uint64_t hi;
+    uint64_t lo;
+    std::memcpy(&hi, addr, 8);
+    std::memcpy(&lo, addr + 8, 8);
+    // Masks for the leading `bits` bits of the big-endian 128-bit value, built in host order
+    // and swapped so they line up with the bytes in memory.
+    const uint64_t hi_mask = bits >= 64 ? ~0ull : (bits == 0 ? 0ull : ~0ull << (64 - bits));
+    const uint64_t lo_mask = bits <= 64 ? 0ull : (bits >= 128 ? ~0ull : ~0ull << (128 - bits));
+    hi &= rte_cpu_to_be_64(hi_mask);
+    lo &= rte_cpu_to_be_64(lo_mask);
+    uint32_t h = rte_hash_crc_4byte(static_cast<uint32_t>(family), seed);
+    h = rte_hash_crc_8byte(hi, h);
+    return rte_hash_crc_8byte(lo, h);
+}
+
+/** client_hash over an IpAddress; see the byte overload. */
+inline uint32_t client_hash(const IpAddress& addr, unsigned prefix_len,
+                            uint32_t seed = kFlowHashSeed) noexcept {
+    return client_hash(addr.bytes(), addr.family(), prefix_len, seed);
+}
+
+/** Hash of the whole source address of a flow: the sh/mh scheduler key. */
+inline uint32_t source_hash(const FlowKey& key, uint32_t seed = kFlowHashSeed) noexcept {
+    return client_hash(key.src_addr.data(), key.family, 128, seed);
+}
+
+}  // namespace director::net

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Frame parser: one bounds-checked pass over Ethernet (with at most one 802.1Q tag), ARP,
+// IPv4 (options, fragments), IPv6 (extension headers up to the upper-layer header), TCP, UDP,
+// ICMP and ICMPv6, that either classifies the frame or names the one reason it is malformed.
+//
+// Why a parser of our own rather than rte_net_get_ptype: the datapath needs more than a packet
+// type. It needs the flow key, the fragment state, and for an ICMP error the flow of the
+// *quoted* packet, so that "fragmentation needed" / "packet too big" can be forwarded to the
+// real server that owns the flow, as IPVS does for path-MTU discovery. And every rejection must
+// land in a named counter (Verdict, DIRECTOR_NET_DROP_REASONS) instead of a silent drop.
+//
+// Rules the parser keeps (after DPDK l3fwd's is_valid_ipv4_pkt and Katran's pckt_parsing.h):
+//   * every length field is checked against the frame before anything behind it is read, and
+//     every check cites its RFC clause in parse.cc;
+//   * pure function of (bytes, length): no EAL, no mbuf, no allocation, no exceptions; work is
+//     bounded (at most kMaxIpv6ExtHeaders extension headers, once outside and once inside an
+//     ICMPv6 error, and no recursion into ICMP errors quoted inside ICMP errors);
+//   * it never writes the frame. In direct-routing mode only the MAC addresses change
+//     (net/ether.h, rewrite_eth), so L3/L4 bytes and their checksums stay untouched.
+//
+// What it does not check: L4 checksums (the real server does, and NIC offloads usually have),
+// IPv4 option contents (skipped by IHL), TCP option contents (skipped by data offset), source
+// address sanity (policy, not syntax), and overlapping or tiny non-first fragments (the real
+// server reassembles; the director forwards fragments by addresses).
+//
+// Caller: any lcore; workers call parse_frame once per received frame, the control lcore calls
+// parse_arp on frames punted to it. Thread-safe (no shared state), noexcept, no allocation.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "common/cacheline.h"
+#include "net/addr.h"
+#include "net/flow.h"
+#include "net/verdict.h"
+
+namespace director::net {
+
+inline constexpr uint8_t kIpProtoIcmp = 1;     ///< RFC 792
+inline constexpr uint8_t kIpProtoTcp = 6;      ///< RFC 9293
+inline constexpr uint8_t kIpProtoUdp = 17;     ///< RFC 768
+inline constexpr uint8_t kIpProtoIcmpv6 = 58;  ///< RFC 4443
+
+inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr uint16_t kEtherTypeArp = 0x0806;
+inline constexpr uint16_t kEtherTypeVlan = 0x8100;  ///< IEEE 802.1Q C-tag
+inline constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
+
+inline constexpr uint32_t kEtherHdrLen = 14;
+inline constexpr uint32_t kVlanTagLen = 4;
+inline constexpr uint32_t kEthDstOffset = 0;  ///< destination MAC: first 6 bytes of every frame
+inline constexpr uint32_t kEthSrcOffset = 6;  ///< source MAC: the next 6
+
+/** Extension headers walked before Ipv6TooManyExtHeaders: bounds the work per packet. */
+inline constexpr unsigned kMaxIpv6ExtHeaders = 8;
+
+/**
+ * Everything the datapath needs from one frame. POD, about 100 bytes; the parser overwrites
+ * every field. Offsets count from the first byte of the frame. Which fields are meaningful
+ * depends on the verdict:
+ *
+ *   verdict    flow                                      L4 fields                   inner
+ *   Ok         addresses, proto, ports (TCP/UDP only)    l4_offset, tcp_flags/icmp_*  -
+ *   IcmpError  outer addresses, proto 1 or 58, no ports  l4_offset, icmp_*            quoted flow
+ *   Fragment   addresses, proto, no ports                l4_offset = payload start    -
+ *   Arp        src/dst = sender/target IPv4, family V4   -                            -
+ *   NotIp      -                                         -                            -
+ *   drop       fields up to the failing header are filled; do not use them
+ *
+ * L2 fields (l2_len, has_vlan, vlan_tci, ethertype) are filled for every verdict except
+ * TooShort and a TruncatedSegment inside the Ethernet header.
+ */
+struct ParsedPacket {
+    /// The packet's own flow. Ports are in network byte order; 0 when the protocol has none.
+    FlowKey flow;
+    /// IcmpError only: the flow of the quoted packet, *as it was sent*. For a reply sent from a
+    /// VIP through a real server, inner.src_addr is the VIP and inner.src_port the service port,
+    /// so the connection to look up is reversed(inner). Ports are 0 when the quoted packet is a
+    /// non-first fragment (inner_is_fragment) or has no ports.
+    FlowKey inner;
+    uint32_t l3_len;     ///< IP header + payload per its length field; Ethernet padding excluded
+    uint16_t ethertype;  ///< host order; the ethertype after the VLAN tag, if any
+    uint16_t vlan_tci;   ///< host order: PCP (3 bits), DEI (1), VID (12); 0 without a tag
+    uint16_t l3_offset;  ///< start of the IP (or ARP) header: l2_len
+    uint16_t l4_offset;  ///< start of the upper-layer header, after IPv4 options / IPv6 ext
+    uint16_t inner_l3_offset;  ///< IcmpError: start of the quoted IP header
+    uint8_t l2_len;            ///< 14, or 18 with an 802.1Q tag
+    uint8_t tcp_flags;         ///< TCP: byte 13 (CWR ECE URG ACK PSH RST SYN FIN, RTE_TCP_*_FLAG)
+    uint8_t icmp_type;         ///< ICMP/ICMPv6 type
+    uint8_t icmp_code;         ///< ICMP/ICMPv6 code
+    bool has_vlan;             ///< an 802.1Q tag was present (and stripped from ethertype)
+    bool is_fragment;          ///< IPv4 MF or offset != 0; IPv6 Fragment header with M or offset
+    bool is_first_fragment;    ///< is_fragment and offset 0: carries the L4 header and ports
+    bool inner_is_fragment;    ///< IcmpError: the quoted packet is a fragment
+    Verdict verdict;           ///< the value parse_frame returned
+
+    /** Bytes from the upper-layer header to the end of the IP packet (Ok/IcmpError/Fragment). */
+    uint32_t l4_len() const noexcept { return l3_offset + l3_len - l4_offset; }
+};
+static_assert(std::is_trivially_copyable_v<ParsedPacket>);
+static_assert(sizeof(ParsedPacket) <= 2 * kCacheLine, "a burst of 32 stays within 64 lines");
+
+/** How parse_frame reads the buffer it is given. */
+struct ParseOptions {
+    /// Length of the whole packet when the buffer holds only its first segment
+    /// (rte_mbuf::pkt_len); 0 means the buffer is the whole frame. A header that extends past
+    /// the buffer but not past pkt_len gives TruncatedSegment.
+    uint32_t pkt_len = 0;
+    /// Verify the IPv4 header checksum (RFC 791 3.1). Clear it when the NIC has already
+    /// verified it (RTE_MBUF_F_RX_IP_CKSUM_GOOD).
+    bool verify_ipv4_checksum = true;
+};
+
+/**
+ * Parses one Ethernet frame. Reads at most `len` bytes from `data` and never writes it.
+ *
+ * Caller: any lcore (the worker, once per frame, with rte_pktmbuf_mtod and data_len).
+ * noexcept, no allocation, bounded work.
+ *
+ * @param data  first byte of the Ethernet header; need not be aligned
+ * @param len   bytes readable at data (the first segment's data_len)
+ * @param out   filled as described at ParsedPacket; out.verdict is the return value
+ * @param opts  segment length and checksum policy
+ * @return a class (Ok, IcmpError, Fragment, Arp, NotIp) or, when is_drop(), the reason
+ */
+Verdict parse_frame(const uint8_t* data, uint32_t len, ParsedPacket& out,
+                    const ParseOptions& opts = {}) noexcept;
+
+/** An ARP packet for Ethernet/IPv4 (RFC 826), as the control lcore's ARP responder sees it. */
+struct ArpPacket {
+    uint16_t op = 0;  ///< 1 request, 2 reply (host order)
+    MacAddress sender_mac;
+    IpAddress sender_ip;
+    MacAddress target_mac;  ///< zero in requests (RFC 826 leaves it unspecified)
+    IpAddress target_ip;
+};
+
+/**
+ * Validates and decodes an ARP packet (RFC 826): hardware type 1 (Ethernet), protocol type
+ * 0x0800, hardware length 6, protocol length 4, opcode request or reply.
+ *
+ * Caller: any lcore. noexcept, no allocation.
+ *
+ * @param arp  first byte of the ARP header (the frame at ParsedPacket::l3_offset)
+ * @param len  bytes readable at arp; padding after the 28 ARP bytes is ignored
+ * @param out  filled when the result is Verdict::Arp
+ * @return Arp, or ArpTooShort / ArpUnsupported / ArpBadOp
+ */
+Verdict parse_arp(const uint8_t* arp, uint32_t len, ArpPacket& out) noexcept;
+
+}  // namespace director::net
