@@ -161,7 +161,10 @@ Result<void> Runtime::start_ports() {
         }
         dp::PortSetup setup;
         setup.port_id = *id;
-        setup.rx_queues = workers;
+        // A PMD whose queues come in pairs (AF_PACKET's qpairs) spreads received frames over
+        // all of them, so the control lcore's extra pair must be polled too (by a worker).
+        setup.rx_queues = profile->vdev_queue_arg.empty() ? workers
+                                                          : static_cast<uint16_t>(workers + 1);
         setup.tx_queues = static_cast<uint16_t>(workers + 1);  // + the control lcore's
         setup.rx_descriptors = profile->rx_descriptors;
         setup.tx_descriptors = profile->tx_descriptors;
@@ -173,7 +176,7 @@ Result<void> Runtime::start_ports() {
         }
         setup.tx_offloads = profile->tx_offloads;
         setup.pool = pool_;
-        PortState ps{cp.name, *id, {}, *profile, false};
+        PortState ps{cp.name, *id, {}, *profile, setup.rx_queues, false};
         ports_.push_back(ps);
         auto info = dp::start_port(setup);
         if (!info) {
@@ -193,6 +196,13 @@ Result<void> Runtime::start_ports() {
 Result<void> Runtime::create_workers() {
     const size_t workers = config_.dpdk.worker_lcores.size();
     port_contexts_.resize(workers * ports_.size());
+    rx_queues_.resize(workers);
+    for (const PortState& p : ports_) {
+        // Queue q goes to worker q % workers: one each, and any extra queue shared out.
+        for (uint16_t q = 0; q < p.rx_queues; ++q) {
+            rx_queues_[q % workers].push_back(dp::RxQueue{p.port_id, q});
+        }
+    }
     for (size_t w = 0; w < workers; ++w) {
         const unsigned lcore = config_.dpdk.worker_lcores[w];
         const int socket = static_cast<int>(rte_lcore_to_socket_id(lcore));
@@ -204,7 +214,6 @@ Result<void> Runtime::create_workers() {
         for (size_t p = 0; p < ports_.size(); ++p) {
             dp::PortContext& pc = port_contexts_[w * ports_.size() + p];
             pc.port_id = ports_[p].port_id;
-            pc.rx_queue = static_cast<uint16_t>(w);
             pc.tx_queue = static_cast<uint16_t>(w);
             pc.mac = ports_[p].info.mac;
             if (const auto& a = config_.ports[p].address) {
@@ -222,6 +231,7 @@ Result<void> Runtime::create_workers() {
         wc.socket = socket;
         wc.ports = std::span<const dp::PortContext>(port_contexts_.data() + w * ports_.size(),
                                                     ports_.size());
+        wc.rx_queues = rx_queues_[w];
         wc.idle_sleep_us = config_.dpdk.idle_sleep_us;
         wc.policy = policy_of(config_.forwarding);
         wc.conn_table.capacity = config_.tables.connections;

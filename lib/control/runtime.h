@@ -63,6 +63,7 @@ private:
         uint16_t port_id = 0;
         dp::PortInfo info;
         DriverProfile profile;
+        uint16_t rx_queues = 0;
         bool started = false;
     };
 
@@ -79,6 +80,7 @@ private:
     std::vector<PortState> ports_;
     std::vector<PortRoute> routes_;
     std::vector<dp::PortContext> port_contexts_;  // per worker: ports_.size() entries each
+    std::vector<std::vector<dp::RxQueue>> rx_queues_;  // per worker
     std::unique_ptr<rcu::Publisher<lb::Snapshot>> publisher_;
     std::vector<std::unique_ptr<dp::ExceptionChannel>> exceptions_;
     std::vector<std::unique_ptr<dp::Worker>> workers_;

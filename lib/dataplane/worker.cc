@@ -52,10 +52,9 @@ void Worker::run() noexcept {
         // Acquire load, held for this iteration only; quiescent() below releases it.
         const lb::Snapshot* snap = publisher_->current();
         uint16_t received = 0;
-        for (uint16_t i = 0; i < port_count_; ++i) {
+        for (uint16_t i = 0; i < rx_count_; ++i) {
             rte_mbuf* pkts[kBurstSize];
-            const uint16_t n =
-                rte_eth_rx_burst(ports_[i].port_id, ports_[i].rx_queue, pkts, kBurstSize);
+            const uint16_t n = rte_eth_rx_burst(rx_[i].port_id, rx_[i].queue, pkts, kBurstSize);
             if (n == 0) {
                 continue;
             }

@@ -44,10 +44,18 @@ inline constexpr uint32_t kSweepBucketsPerIteration = 8;
 /// Empty polls in a row before the idle back-off sleeps.
 inline constexpr uint32_t kIdlePollsBeforeSleep = 64;
 
+/// Rx queues one worker can poll.
+inline constexpr uint16_t kMaxRxQueues = 16;
+
+/** One rx queue a worker polls. */
+struct RxQueue {
+    uint16_t port_id = 0;
+    uint16_t queue = 0;
+};
+
 /** What a worker needs to know about one port. */
 struct PortContext {
     uint16_t port_id = 0;
-    uint16_t rx_queue = 0;  ///< this worker's rx queue
     uint16_t tx_queue = 0;  ///< this worker's tx queue
     net::MacAddress mac;
     std::array<uint8_t, 16> own_v4{};  ///< the director's IPv4 address (bytes 0..3), if any
@@ -67,6 +75,9 @@ struct WorkerConfig {
     unsigned index = 0;          ///< 0..workers-1; also the RCU reader id
     int socket = 0;              ///< NUMA socket for the tables
     std::span<const PortContext> ports;
+    /// Usually one queue per port; more where a PMD has more rx queues than workers (AF_PACKET
+    /// fans out to every queue pair it has, the control lcore's included).
+    std::span<const RxQueue> rx_queues;
     uint32_t idle_sleep_us = 0;  ///< 0 = pure polling
     ForwardingPolicy policy;
     lb::ConnTableConfig conn_table;
@@ -139,6 +150,8 @@ private:
     lb::SchedState* sched_ = nullptr;  // kMaxServices entries, indexed by service_id
     bool sched_rte_ = false;
     std::array<PortContext, kMaxPorts> ports_{};
+    std::array<RxQueue, kMaxRxQueues> rx_{};
+    uint16_t rx_count_ = 0;
     std::array<int8_t, RTE_MAX_ETHPORTS> port_slot_{};  // port id -> index in ports_, -1 none
     uint16_t port_count_ = 0;
     unsigned cfg_index_ = 0;

@@ -31,6 +31,16 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
         w->port_slot_[p.port_id] = static_cast<int8_t>(w->port_count_);
         w->ports_[w->port_count_++] = p;
     }
+    if (cfg.rx_queues.empty() || cfg.rx_queues.size() > kMaxRxQueues) {
+        return make_error("worker " + std::to_string(cfg.index) + ": needs 1.." +
+                          std::to_string(kMaxRxQueues) + " rx queues");
+    }
+    for (const RxQueue& q : cfg.rx_queues) {
+        if (q.port_id >= RTE_MAX_ETHPORTS || w->port_slot_[q.port_id] < 0) {
+            return make_error("worker: rx queue on unknown port " + std::to_string(q.port_id));
+        }
+        w->rx_[w->rx_count_++] = q;
+    }
     const lb::TableAllocator alloc =
         cfg.use_rte_malloc ? lb::TableAllocator::rte(cfg.socket) : lb::TableAllocator::heap();
     auto conns = lb::ConnTable::create(cfg.conn_table, alloc);
