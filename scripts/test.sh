@@ -6,8 +6,9 @@
 # Suites:
 #   unit     GoogleTest executables, built with AddressSanitizer + UBSan (build-asan/)
 #   checks   header self-containment and the hot-path lint
-#   pcap     the real director replaying pcaps on net_pcap vdevs (build/)     [when present]
-#   lab      end-to-end tests in network namespaces (build/)                  [when present]
+#   cli      director -t and directorctl on valid, invalid and keepalived files (build/)
+#   pcap     the real director replaying pcaps on net_pcap vdevs (build/)
+#   lab      end-to-end tests in network namespaces (build/)
 # Every test case counts: each GoogleTest case, each scripted scenario.
 #
 # Environment: SKIP_INSTALL=1 skips install-deps.sh (for quick local runs only).
@@ -141,7 +142,7 @@ for check in test/checks/*.sh; do
 done
 
 # ---- scripted suites: each prints TAP-style `ok NAME` / `not ok NAME` / `ok NAME # SKIP` --
-for suite in pcap lab; do
+for suite in cli pcap lab; do
     for script in test/"$suite"/*_test.sh; do
         [ -e "$script" ] || continue
         log "$suite: $(basename "$script")"

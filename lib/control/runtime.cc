@@ -56,6 +56,7 @@ sigset_t control_signals() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     return set;
 }
 
@@ -347,6 +348,8 @@ int Runtime::run() {
             while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
                     reload();
+                } else if (si.ssi_signo == SIGUSR1) {
+                    log_stats();
                 } else {
                     DIRECTOR_LOG(INFO, "signal %u: stopping", si.ssi_signo);
                     running = false;
@@ -360,6 +363,18 @@ int Runtime::run() {
     close(ep);
     close(sfd);
     return 0;
+}
+
+void Runtime::log_stats() const {
+    // One line, machine-readable: scripts/bench.sh computes rates from two of these.
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    std::string line = "stats t_us=" + std::to_string(now);
+    for (const dp::CounterInfo& c : dp::kWorkerCounterInfo) {
+        line += " " + std::string(c.name) + "=" + std::to_string(worker_counter(c.offset));
+    }
+    DIRECTOR_LOG(NOTICE, "%s", line.c_str());
 }
 
 void Runtime::log_summary() const {

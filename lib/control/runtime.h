@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The director process after rte_eal_init: owns the mbuf pool, the ports, the RCU publisher,
 // the workers and their exception channels, and runs the control lcore's event loop
-// (signals, reload, exception frames, RCU reclamation) until SIGTERM or SIGINT.
+// (signals, reload, exception frames, RCU reclamation) until SIGTERM or SIGINT. SIGHUP
+// reloads the configuration; SIGUSR1 logs every worker counter on one `stats` line.
 //
 // Life cycle (DPDK l3fwd main.c: validate everything, then launch):
 //   create()  ports up, tables allocated, first snapshot published — nothing runs yet;
@@ -73,6 +74,7 @@ private:
     void drain_exceptions();
     void shutdown();
     void log_summary() const;
+    void log_stats() const;
 
     config::Config config_;
     std::string config_path_;
@@ -90,7 +92,7 @@ private:
 };
 
 /**
- * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread. Call it before rte_eal_init, so that
+ * Blocks SIGTERM, SIGINT, SIGHUP and SIGUSR1 in the calling thread. Call it before rte_eal_init, so that
  * every thread EAL starts inherits the mask and the signals reach Runtime::run()'s signalfd
  * instead of killing the process from whichever thread the kernel picks.
  */
