@@ -31,17 +31,6 @@ uint32_t find_service(const lb::Snapshot& snap, const net::FlowKey& k, uint16_t 
                                        : snap.find_service_v6(k.dst_addr.data(), port, k.proto);
 }
 
-bool is_vip_address(const lb::Snapshot& snap, const net::FlowKey& k) noexcept {
-    // A VIP answers ICMP echo whatever its services: port 0 of proto TCP or UDP finds any
-    // service of the address through the port-0 fallback only if one exists, so ask both
-    // protocols at the service ports the snapshot knows is not possible here; the control lcore
-    // decides. Any service on the address with TCP or UDP at port 0 or the flow's port counts.
-    return find_service(snap, net::FlowKey{k.src_addr, k.dst_addr, 0, 0, 6, k.family, {0, 0}}, 0) !=
-               lb::kNoService ||
-           find_service(snap, net::FlowKey{k.src_addr, k.dst_addr, 0, 0, 17, k.family, {0, 0}}, 0) !=
-               lb::kNoService;
-}
-
 }  // namespace
 
 void Worker::run() noexcept {
@@ -208,7 +197,7 @@ Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf* m, uint32_t 
     }
     if ((k.proto == net::kIpProtoIcmp && pp.icmp_type == kIcmpEchoRequest) ||
         (k.proto == net::kIpProtoIcmpv6 && pp.icmp_type == kIcmp6EchoRequest)) {
-        if (is_vip_address(snap, k)) {
+        if (snap.is_vip(k.dst_addr.data(), k.family)) {
             return punt(PuntReason::Icmp, counters_.exception_icmp);
         }
         bump(counters_.drop_not_service);
@@ -404,9 +393,6 @@ Worker::Action Worker::forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,
     const net::FlowKey conn = net::reversed(pp.inner);
     const uint32_t svc = find_service(snap, conn, conn.dst_port);
     if (svc == lb::kNoService) {
-        if (is_vip_address(snap, pp.flow)) {
-            return Action::Drop;
-        }
         bump(counters_.drop_not_service);
         return Action::Drop;
     }

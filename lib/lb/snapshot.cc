@@ -177,6 +177,12 @@ uint32_t Snapshot::find_service_v6(const uint8_t* addr, uint16_t port,
     return find_with_fallback(key);
 }
 
+bool Snapshot::is_vip(const uint8_t* addr, net::Family family) const noexcept {
+    const net::IpAddress a = family == net::Family::V4 ? net::IpAddress::v4_bytes(addr)
+                                                       : net::IpAddress::v6_bytes(addr);
+    return std::binary_search(vips_.begin(), vips_.end(), a);
+}
+
 net::IpAddress Snapshot::vip(uint32_t svc) const noexcept {
     const VipKey& k = vip_keys_[svc];
     return k.family == static_cast<uint8_t>(net::Family::V4) ? net::IpAddress::v4_bytes(k.addr)
@@ -336,6 +342,7 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
             }
         }
         s.has_port0_ = s.has_port0_ || spec.port == 0;
+        s.vips_.push_back(spec.vip);
 
         // Reals.
         const auto n = static_cast<uint32_t>(spec.reals.size());
@@ -418,6 +425,8 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
         s.table_refs_->by_service[i] = std::move(tables);
         begin += n;
     }
+    std::sort(s.vips_.begin(), s.vips_.end());
+    s.vips_.erase(std::unique(s.vips_.begin(), s.vips_.end()), s.vips_.end());
     return snap;
 }
 

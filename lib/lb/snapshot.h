@@ -209,6 +209,16 @@ public:
     uint32_t find_service_v6(const uint8_t* addr, uint16_t port, uint8_t proto) const noexcept;
 
     /**
+     * True when some service of this snapshot has `addr` as its VIP, whatever its port and
+     * protocol: the director answers ICMP echo and neighbour discovery for every VIP.
+     * Binary search over the distinct VIPs; for the exception path, not per service packet.
+     *
+     * @param addr    4 (IPv4) or 16 bytes, network order
+     * @param family  the address family
+     */
+    bool is_vip(const uint8_t* addr, net::Family family) const noexcept;
+
+    /**
      * Index of the service with a given stable id (per-core tables store ids).
      *
      * @param service_id  id from ServiceSpec
@@ -376,6 +386,7 @@ private:
     uint32_t index_mask_ = 0;
     bool has_port0_ = false;
     std::vector<uint32_t> service_by_id_;  // service_id -> index
+    std::vector<net::IpAddress> vips_;     // distinct VIPs, sorted (is_vip)
 
     // Reals, parallel arrays indexed by ServiceInfo::real_begin + slot.
     std::vector<uint32_t> real_id_;

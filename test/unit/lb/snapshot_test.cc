@@ -103,6 +103,20 @@ TEST(Snapshot, Ipv6VipIsFoundFromPacketBytes) {
     EXPECT_EQ(snap->service(1).family, net::Family::V6);
 }
 
+TEST(Snapshot, IsVipKnowsEveryServiceAddressWhateverItsPort) {
+    auto snap = build_ok({service("10.99.0.252", 80, Protocol::Tcp, 1),
+                          service("10.99.0.252", 53, Protocol::Udp, 2),
+                          service("2001:db8::252", 443, Protocol::Tcp, 3)});
+    const uint8_t vip4[4] = {10, 99, 0, 252};
+    const uint8_t other4[4] = {10, 99, 0, 251};
+    EXPECT_TRUE(snap->is_vip(vip4, net::Family::V4));
+    EXPECT_FALSE(snap->is_vip(other4, net::Family::V4));
+    EXPECT_TRUE(snap->is_vip(ip("2001:db8::252").bytes(), net::Family::V6));
+    EXPECT_FALSE(snap->is_vip(ip("2001:db8::253").bytes(), net::Family::V6));
+    auto empty = build_ok({});
+    EXPECT_FALSE(empty->is_vip(vip4, net::Family::V4));
+}
+
 TEST(Snapshot, MissesReturnNoService) {
     auto empty = build_ok({});
     EXPECT_EQ(empty->service_count(), 0u);
