@@ -177,8 +177,11 @@ Result<void> Runtime::start_ports() {
         }
         setup.tx_offloads = profile->tx_offloads;
         setup.pool = pool_;
-        PortState ps{cp.name, *id, {}, *profile, setup.rx_queues, false};
-        ports_.push_back(ps);
+        ports_.emplace_back();
+        ports_.back().name = cp.name;
+        ports_.back().port_id = *id;
+        ports_.back().profile = *profile;
+        ports_.back().rx_queues = setup.rx_queues;
         auto info = dp::start_port(setup);
         if (!info) {
             return make_error(where + info.error().message);
