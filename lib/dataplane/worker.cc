@@ -103,6 +103,9 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         switch (classify(snap, m, now_s, tx_port)) {
             case Action::Forward: {
                 TxQueue& q = tx_[port_slot_[tx_port]];
+                if (unlikely(q.count == kBurstSize)) {
+                    transmit();  // a caller's burst may exceed the buffer (run() never does)
+                }
                 q.pkts[q.count++] = m;
                 break;
             }
@@ -372,6 +375,12 @@ Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_
         }
         return Action::Drop;
     }
+    return rewrite_to_real(snap, svc, rs, m, tx_port, counters_.forwarded);
+}
+
+Worker::Action Worker::rewrite_to_real(const lb::Snapshot& snap, uint32_t svc, uint32_t rs,
+                                       rte_mbuf* m, uint16_t& tx_port,
+                                       uint64_t& counter) noexcept {
     tx_port = snap.tx_port(svc, rs);
     if (unlikely(tx_port >= RTE_MAX_ETHPORTS || port_slot_[tx_port] < 0)) {
         bump(counters_.bug_bad_real);
@@ -381,7 +390,7 @@ Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
     std::memcpy(eth, snap.mac(svc, rs).bytes.data(), 6);
     std::memcpy(eth + 6, ports_[port_slot_[tx_port]].mac.bytes.data(), 6);
-    bump(counters_.forwarded);
+    bump(counter);
     return Action::Forward;
 }
 
@@ -407,16 +416,7 @@ Worker::Action Worker::forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,
         bump(counters_.drop_nodest);
         return Action::Drop;
     }
-    tx_port = snap.tx_port(svc, rs);
-    if (unlikely(tx_port >= RTE_MAX_ETHPORTS || port_slot_[tx_port] < 0)) {
-        bump(counters_.bug_bad_real);
-        return Action::Drop;
-    }
-    uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-    std::memcpy(eth, snap.mac(svc, rs).bytes.data(), 6);
-    std::memcpy(eth + 6, ports_[port_slot_[tx_port]].mac.bytes.data(), 6);
-    bump(counters_.icmp_error_forwarded);
-    return Action::Forward;
+    return rewrite_to_real(snap, svc, rs, m, tx_port, counters_.icmp_error_forwarded);
 }
 
 }  // namespace director::dp

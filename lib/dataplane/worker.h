@@ -139,6 +139,9 @@ private:
                               uint32_t now_s, uint16_t& tx_port) noexcept;
     uint32_t choose_new(const lb::Snapshot& snap, uint32_t svc, const net::ParsedPacket& pp,
                         uint32_t flow_hash, uint32_t now_s) noexcept;
+    /** Sets the real's MAC as destination and the tx port's as source; counts on success. */
+    Action rewrite_to_real(const lb::Snapshot& snap, uint32_t svc, uint32_t rs, rte_mbuf* m,
+                           uint16_t& tx_port, uint64_t& counter) noexcept;
     void transmit() noexcept;
     void sweep(uint32_t now_s) noexcept;
     void idle_backoff() noexcept;
