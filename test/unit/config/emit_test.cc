@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config_md_example.h"
+
 #include <string>
 #include <string_view>
 
@@ -223,101 +225,10 @@ TEST(Emit, DefaultsRoundTrip) {
     expect_round_trip(c);
 }
 
-// shared/CONFIG.md's example, verbatim.
-constexpr std::string_view kConfigMdExample = R"(global:
-  router_id: LVS_DEVEL              # global_defs.router_id
-  control_socket: /run/director/director.sock
-  metrics_listen: 127.0.0.1:9100    # Prometheus /metrics; "" disables
-  log_level: info                   # error|warn|info|debug
-  notify: /etc/director/notify.sh   # optional: run on VRRP/real-server state changes
 
-dpdk:                               # how the process starts EAL
-  lcores: { control: 0, workers: [1] }
-  hugepages: true                   # false -> --no-huge (tests, small hosts)
-  memory_mb: 512
-  file_prefix: director             # distinct per process on one host
-  idle_sleep_us: 0                  # worker back-off after a run of empty polls; 0 = pure polling
-                                    # (production); the lab and tests set e.g. 100 to share 2 cores
-  eal_args: []                      # anything extra, passed through verbatim
-
-tables:                             # per worker lcore; fixed at start (not reloadable)
-  connections: 1048576              # connection entries
-  persistence: 262144               # persistence entries
-timeouts:                           # as `ipvsadm --set`; IPVS defaults
-  tcp: 900s                         # established
-  tcp_fin: 120s
-  tcp_syn: 60s
-  udp: 300s
-
-ports:
-  - name: lan0                      # referred to by vrrp.interface
-    device: "0000:01:00.0"          # PCI address, or a vdev: "net_af_packet0,iface=veth-ds1"
-    profile: auto                   # drivers-conf/<profile>.yaml; auto picks by driver name
-    address: 172.17.13.120/24       # the director's own address on this segment
-    gateway: 172.17.13.1            # optional
-    exception_tap: dir0             # optional: kernel TAP for host traffic; "" disables
-
-vrrp_instances:
-  - name: VI_1
-    interface: lan0
-    state: MASTER                   # initial state: MASTER|BACKUP
-    virtual_router_id: 62           # 1..255
-    priority: 200                   # 1..255 (255 = address owner)
-    advert_int: 1s                  # v2: whole seconds; v3: centiseconds allowed
-    version: 2                      # 2 (RFC 3768) or 3 (RFC 5798)
-    preempt: true                   # keepalived: nopreempt -> false
-    preempt_delay: 0s
-    authentication: { type: PASS, pass: "1111" }   # v2 only; omit for none
-    virtual_ipaddress: [172.17.13.252]
-    unicast_src_ip: null            # set with unicast_peers to advertise by unicast
-    unicast_peers: []
-    garp_master_delay: 5s
-    garp_master_repeat: 5
-    garp_master_refresh: 0s         # 0 = no periodic GARP
-    track_ports: []                 # port names; a down port -> FAULT
-    notify_master: null             # optional scripts, as keepalived
-    notify_backup: null
-    notify_fault: null
-
-vrrp_sync_groups:                   # optional; instances that change state together
-  - name: G1
-    group: [VI_1]
-
-virtual_servers:
-  - address: 172.17.13.252          # the VIP (IPv4 or IPv6)
-    port: 80                        # 0 = all ports (with persistence: "port 0" service)
-    protocol: TCP                   # TCP|UDP
-    lb_algo: rr                     # rr wrr lc wlc sh dh mh (sed nq as extensions)
-    lb_kind: DR                     # DR (MAC rewrite); TUN (IPIP) as an extension
-    delay_loop: 3s                  # health-check interval
-    persistence_timeout: 50s        # 0/absent = no persistence
-    persistence_granularity: 255.255.255.255
-    quorum: 1                       # optional, with quorum_up/quorum_down scripts
-    sorry_server: null              # { address: ..., port: ... } used when no real server is up
-    inhibit_on_failure: false       # true: failed real server gets weight 0 instead of removal
-    real_servers:
-      - address: 172.17.13.173
-        port: 80
-        weight: 1                   # 0..65535; 0 = drain (no new connections)
-        check:                      # one of: TCP_CHECK HTTP_GET SSL_GET MISC_CHECK UDP_CHECK
-          type: TCP_CHECK
-          connect_timeout: 10s
-          retry: 3                  # keepalived's retry (old name nb_get_retry)
-          delay_before_retry: 3s
-          connect_port: 80          # default: the real server's port
-      - address: 172.17.13.142
-        port: 80
-        weight: 1
-        check:
-          type: HTTP_GET
-          url: { path: /healthz, status_code: 200 }
-          connect_timeout: 3s
-          retry: 3
-          delay_before_retry: 1s
-)";
 
 TEST(Emit, ConfigMdExampleRoundTrips) {
-    auto c = load_string(kConfigMdExample, "CONFIG.md");
+    auto c = load_string(config_md_example(), "CONFIG.md");
     ASSERT_TRUE(c.has_value()) << join(c.error());
     expect_round_trip(*c);
 }
