@@ -15,7 +15,17 @@ build=(
     libdpdk-dev libyaml-cpp-dev libcivetweb-dev libssl-dev libpcap-dev libnuma-dev
     libgtest-dev libgmock-dev libbenchmark-dev
 )
-runtime=(dpdk libyaml-cpp0.7 libcivetweb1 libssl3 iproute2 procps)
+# The DPDK libraries the director links, the mempool driver and buses EAL needs, and the
+# PMDs of drivers-conf/ (EAL loads every PMD found in its plugin directory).
+runtime=(
+    librte-eal23 librte-kvargs23 librte-telemetry23 librte-ethdev23 librte-meter23
+    librte-mbuf23 librte-mempool23 librte-mempool-ring23 librte-ring23 librte-rcu23 librte-net23
+    librte-bus-pci23 librte-bus-vdev23
+    librte-net-af-packet23 librte-net-pcap23 librte-net-tap23 librte-net-memif23
+    librte-net-ring23 librte-net-null23 librte-net-virtio23
+    librte-net-i40e23 librte-net-ice23 librte-net-ixgbe23 librte-net-mlx5-23
+    libyaml-cpp0.7 libcivetweb1 libssl3 iproute2 procps
+)
 tests=(
     # tests: captures and packet crafting
     python3-scapy tcpdump tshark
