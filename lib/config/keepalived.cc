@@ -1035,13 +1035,9 @@ private:
             vs.lb_kind = LbKind::Dr;
             want_args(n, 1, 1);
         } else if (kind == "TUN") {
-            vs.lb_kind = LbKind::Tun;
-            // `TUN type ipip` is the default encapsulation; gue and gre are not implemented.
-            if (n.args.size() > 1 &&
-                !(n.args.size() == 3 && n.args[1] == "type" && lower(n.args[2]) == "ipip")) {
-                issue(n, "unsupported keyword '" + n.keyword + " TUN " + n.args[1] +
-                             (n.args.size() > 2 ? " " + n.args[2] : std::string()) + "'");
-            }
+            // The datapath has no encapsulation yet: reported, and the service stays DR in the
+            // output, which the user must not deploy as is (exit status 2 says so).
+            issue(n, "unsupported keyword '" + n.keyword + " TUN' (director forwards in DR mode)");
         } else if (kind == "NAT") {
             issue(n,
                   "lb_kind NAT is not supported (keepalived's default when lb_kind is "

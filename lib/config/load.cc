@@ -615,6 +615,14 @@ void Parser::read_lb_kind(const MapReader& m, LbKind& out) {
                        "lb_kind NAT is not supported: director forwards in DR mode (MAC rewrite)");
         return;
     }
+    // TUN (IPIP) is part of the schema as a planned extension; the datapath has no
+    // encapsulation yet, and forwarding TUN services as DR would be a silent change of mode.
+    if (f != nullptr && f->node.IsScalar() && f->node.Scalar() == "TUN") {
+        diag_.error_at(f->mark, f->path,
+                       "lb_kind TUN is not supported yet: director forwards in DR mode (MAC "
+                       "rewrite)");
+        return;
+    }
     m.set_enum("lb_kind", out, kLbKinds);
 }
 

@@ -119,7 +119,7 @@ Config everything() {
     web.port = 80;
     web.protocol = Protocol::Tcp;
     web.lb_algo = LbAlgo::Mh;
-    web.lb_kind = LbKind::Tun;
+    web.lb_kind = LbKind::Dr;
     web.delay_loop = 3s;
     web.persistence_timeout = 50s;
     web.persistence_granularity = 24;

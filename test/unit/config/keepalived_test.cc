@@ -865,7 +865,7 @@ TEST(KeepalivedImport, VirtualServerEveryKeyword) {
 virtual_server 192.0.2.1 8080 {
     delay_loop 4
     lvs_sched wrr
-    lvs_method TUN
+    lvs_method DR
     protocol TCP
     persistence_timeout 90
     persistence_granularity 255.255.0.0
@@ -889,7 +889,7 @@ virtual_server 192.0.2.1 8080 {
     want.port = 8080;
     want.protocol = Protocol::Tcp;
     want.lb_algo = LbAlgo::Wrr;
-    want.lb_kind = LbKind::Tun;
+    want.lb_kind = LbKind::Dr;
     want.delay_loop = 4s;
     want.persistence_timeout = 90s;
     want.persistence_granularity = 16;
