@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -54,6 +56,18 @@ Result<uint64_t> flag_list(const std::string& path, const YAML::Node& n,
     return flags;
 }
 
+// A descriptor count: digits only, 0..65535 (no silent truncation, no fallback to a default).
+Result<uint16_t> u16_value(const std::string& path, const YAML::Node& n) {
+    const std::string text = n.IsScalar() ? n.Scalar() : "";
+    auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+    const bool digits =
+        !text.empty() && text.size() <= 5 && std::all_of(text.begin(), text.end(), digit);
+    if (!digits || std::stoul(text) > 65535) {
+        return make_error(where(path, n) + "expected a number from 0 to 65535");
+    }
+    return static_cast<uint16_t>(std::stoul(text));
+}
+
 Result<std::vector<uint8_t>> hex_key(const std::string& path, const YAML::Node& n) {
     const std::string text = n.as<std::string>();
     std::vector<uint8_t> key;
@@ -67,7 +81,9 @@ Result<std::vector<uint8_t>> hex_key(const std::string& path, const YAML::Node& 
         char* end = nullptr;
         const std::string byte = text.substr(i, 2);
         const unsigned long v = std::strtoul(byte.c_str(), &end, 16);
-        if (end != byte.c_str() + 2) {
+        // strtoul alone would take " f", "+f" and "-1" (as 0xff...).
+        if (end != byte.c_str() + 2 || !std::isxdigit(static_cast<unsigned char>(byte[0])) ||
+            !std::isxdigit(static_cast<unsigned char>(byte[1]))) {
             return make_error(where(path, n) + "rss key: '" + byte + "' is not hex");
         }
         key.push_back(static_cast<uint8_t>(v));
@@ -93,9 +109,20 @@ Result<DriverProfile> parse(const std::string& path, const YAML::Node& root) {
     if (root["match"]) {
         p.match = root["match"].as<std::vector<std::string>>();
     }
-    p.rx_descriptors = root["rx_descriptors"].as<uint16_t>(p.rx_descriptors);
-    p.tx_descriptors = root["tx_descriptors"].as<uint16_t>(p.tx_descriptors);
-    p.vdev_queue_arg = root["vdev_queue_arg"].as<std::string>("");
+    // as<T>(fallback) would turn a bad value into the default silently: convert explicitly.
+    for (auto [key, out] : {std::pair{"rx_descriptors", &p.rx_descriptors},
+                            std::pair{"tx_descriptors", &p.tx_descriptors}}) {
+        if (const YAML::Node n = root[key]) {
+            auto v = u16_value(path, n);
+            if (!v) {
+                return Unexpected{v.error()};
+            }
+            *out = *v;
+        }
+    }
+    if (const YAML::Node n = root["vdev_queue_arg"]) {
+        p.vdev_queue_arg = n.as<std::string>();
+    }
     if (const YAML::Node rss = root["rss"]; rss && !(rss.IsScalar() && rss.Scalar() == "none")) {
         if (!rss.IsMap()) {
             return make_error(where(path, rss) + "rss must be 'none' or a map");
@@ -106,6 +133,12 @@ Result<DriverProfile> parse(const std::string& path, const YAML::Node& root) {
             return Unexpected{key.error()};
         }
         p.rss_key = *key;
+        for (const char* list : {"fields", "persistent_fields"}) {
+            if (!rss[list]) {
+                return make_error(where(path, rss) + "rss needs '" + list +
+                                  "' (a list of ipv4, ipv6, tcp, udp)");
+            }
+        }
         auto fields = flag_list(path, rss["fields"], rss_names());
         if (!fields) {
             return Unexpected{fields.error()};

@@ -52,7 +52,9 @@ std::vector<std::string> eal_args(const config::Config& cfg, const std::string& 
     const unsigned queues = static_cast<unsigned>(cfg.dpdk.worker_lcores.size()) + 1;
     bool any_pci = false;
     for (const auto& port : cfg.ports) {
-        if (is_pci_address(port.device)) {
+        // A PCI device may carry device arguments ("0000:01:00.0,rxq_cqe_comp_en=0"), which
+        // -a takes as they are; dp::find_port looks the port up by the part before ','.
+        if (is_pci_address(port.device.substr(0, port.device.find(',')))) {
             a.insert(a.end(), {"-a", port.device});
             any_pci = true;
         } else {

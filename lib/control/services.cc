@@ -10,6 +10,9 @@ uint32_t IdRegistry::take(std::vector<uint32_t>& free_ids, uint32_t& next, uint3
     if (next < limit) {
         return next++;
     }
+    if (free_ids.empty()) {
+        return limit;  // every id in use: out of range, so SnapshotBuilder rejects it
+    }
     const uint32_t id = free_ids.front();
     free_ids.erase(free_ids.begin());
     return id;
@@ -20,6 +23,10 @@ uint32_t IdRegistry::service_id(const net::IpAddress& vip, uint16_t port,
     auto [it, inserted] = services_.try_emplace(ServiceKey{vip, port, proto}, Slot{0, true});
     if (inserted) {
         it->second.id = take(free_services_, next_service_, lb::kMaxServices);
+        if (it->second.id == lb::kMaxServices) {
+            services_.erase(it);  // holds no id: the key gets one once ids are released
+            return lb::kMaxServices;
+        }
     }
     it->second.used = true;
     return it->second.id;
@@ -29,6 +36,10 @@ uint32_t IdRegistry::real_id(uint32_t service_id, const net::IpAddress& addr, ui
     auto [it, inserted] = reals_.try_emplace(RealKey{service_id, addr, port}, Slot{0, true});
     if (inserted) {
         it->second.id = take(free_reals_, next_real_, lb::kMaxReals);
+        if (it->second.id == lb::kMaxReals) {
+            reals_.erase(it);  // holds no id: the key gets one once ids are released
+            return lb::kMaxReals;
+        }
     }
     it->second.used = true;
     return it->second.id;
@@ -105,6 +116,7 @@ Result<std::unique_ptr<lb::Snapshot>> SnapshotFactory::build(const config::Confi
             std::chrono::duration_cast<std::chrono::seconds>(vs.persistence_timeout).count());
         spec.persistence_prefix_len = vs.persistence_granularity;
         spec.service_id = ids_.service_id(vs.address, vs.port, vs.protocol);
+        const auto before = generations_.find(spec.service_id);
         for (size_t r = 0; r < vs.real_servers.size(); ++r) {
             const config::RealServer& rs = vs.real_servers[r];
             const RealHealth health = sources.health ? sources.health(v, r) : RealHealth{};
@@ -121,8 +133,17 @@ Result<std::unique_ptr<lb::Snapshot>> SnapshotFactory::build(const config::Confi
                 real.mac = sources.mac(real.tx_port, rs.address);
             }
             // Quiescing (weight 0) keeps the lookup tables laid out by the configured weight,
-            // as IPVS's last_weight does, so draining one server moves no other flow.
+            // as IPVS's last_weight does, so draining one server moves no other flow. A drain
+            // in the file itself (weight: 0, then reload) keeps the weight the tables had.
             real.last_weight = real.weight == 0 ? rs.weight : 0;
+            if (real.weight == 0 && rs.weight == 0 && before != generations_.end()) {
+                for (const lb::RealSpec& old : before->second.second) {
+                    if (old.real_id == real.real_id) {
+                        real.last_weight = old.weight > 0 ? old.weight : old.last_weight;
+                        break;
+                    }
+                }
+            }
             spec.reals.push_back(real);
         }
         auto& [generation, reals] = generations_[spec.service_id];
