@@ -9,7 +9,7 @@
 #
 # Topology: namespaces client, ds1, ds2, rs1, rs2, each with one veth (eth0) into a bridge in
 # namespace lan; 10.99.0.0/24 with the seed's last octets: DS1 .120, DS2 .123, RS1 .142,
-# RS2 .173, VIP .252, client .10 plus .101-.130 for tests that need many client addresses.
+# RS2 .173, VIP .252, client .10 plus .21-.50 for tests that need many client addresses.
 # The directors' veths carry no kernel address: DPDK owns them (net_af_packet).
 #
 # Environment: SKIP_INSTALL=1 skips install-deps.sh; BUILD=dir picks the build directory.
@@ -119,7 +119,7 @@ up() {
         # A frame read raw off a veth otherwise carries a partial checksum no wire would.
         ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
     done
-    for i in $(seq 101 130); do
+    for i in $(seq 21 50); do
         ip -n client addr add "10.99.0.$i/24" dev eth0
     done
     for rs in rs1 rs2; do

@@ -132,10 +132,18 @@ Result<std::unique_ptr<Runtime>> Runtime::create(config::Config config, std::str
     if (auto r = rt->create_workers(); !r) {
         return Unexpected{r.error()};
     }
+    // The control lcore transmits on the last tx queue of every port.
+    rt->control_tx_ = std::make_unique<ControlTx>(rt->pool_, static_cast<uint16_t>(workers));
+    auto neighbours = NeighbourService::create(*rt->control_tx_);
+    if (!neighbours) {
+        return Unexpected{neighbours.error()};
+    }
+    rt->neighbours_ = std::move(*neighbours);
     // The first snapshot is in place before any worker polls (DESIGN: publish before traffic).
     if (auto r = rt->publish_snapshot(); !r) {
         return Unexpected{r.error()};
     }
+    rt->configure_neighbours();
     return rt;
 }
 
@@ -251,9 +259,22 @@ Result<void> Runtime::create_workers() {
     return {};
 }
 
+void Runtime::configure_neighbours() {
+    std::vector<NeighPort> ports;
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        ports.push_back(NeighPort{ports_[i].port_id, ports_[i].info.mac, config_.ports[i].address});
+    }
+    neighbours_->configure(config_, ports, factory_.last_specs(), neigh_now());
+}
+
 Result<void> Runtime::publish_snapshot() {
     const auto t0 = std::chrono::steady_clock::now();
-    auto snap = factory_.build(config_, routes_, RealSources{}, publisher_->current());
+    RealSources sources;
+    sources.mac = [this](uint16_t port, const net::IpAddress& ip) {
+        return neighbours_->lookup(port, ip);
+    };
+    neigh_version_ = neighbours_->version();
+    auto snap = factory_.build(config_, routes_, sources, publisher_->current());
     if (!snap) {
         return Unexpected{snap.error()};
     }
@@ -294,22 +315,38 @@ bool Runtime::reload() {
         config_ = std::move(previous);
         return false;
     }
+    configure_neighbours();
     DIRECTOR_LOG(INFO, "reload applied");
     return true;
 }
 
 void Runtime::drain_exceptions() {
-    // The VRRP, ARP/ND and exception-TAP handlers consume these; until they exist here the
-    // frames are counted and released so the rings never fill.
+    const neigh::TimePoint now = neigh_now();
     for (auto& exc : exceptions_) {
         rte_mbuf* frames[kExceptionBurst];
         unsigned n;
         while ((n = exc->drain_frames(frames, kExceptionBurst)) > 0) {
             exception_frames_ += n;
+            for (unsigned i = 0; i < n; ++i) {
+                rte_mbuf* m = frames[i];
+                const auto why = static_cast<dp::PuntReason>(m->hash.usr);
+                // ARP and neighbour discovery go to the responder (it ignores other ICMP).
+                // VRRP and traffic for the host itself wait for their handlers.
+                if (neighbours_ != nullptr &&
+                    (why == dp::PuntReason::Arp || why == dp::PuntReason::Icmp)) {
+                    neighbours_->on_frame(
+                        m->port,
+                        std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len),
+                        now);
+                }
+            }
             rte_pktmbuf_free_bulk(frames, n);
         }
         uint32_t reals[kExceptionBurst];
-        while (exc->drain_resolve(reals, kExceptionBurst) > 0) {
+        while ((n = exc->drain_resolve(reals, kExceptionBurst)) > 0) {
+            for (unsigned i = 0; neighbours_ != nullptr && i < n; ++i) {
+                neighbours_->on_resolve_hint(reals[i], now);
+            }
         }
     }
 }
@@ -360,6 +397,14 @@ int Runtime::run() {
             }
         }
         drain_exceptions();
+        neighbours_->poll(neigh_now());
+        if (neighbours_->version() != neigh_version_) {
+            // A real server's MAC appeared, changed or went: the workers need it now.
+            if (auto r = publish_snapshot(); !r) {
+                DIRECTOR_LOG(ERR, "snapshot after a neighbour change: %s",
+                             r.error().message.c_str());
+            }
+        }
         publisher_->poll_reclaim();
     }
     shutdown();

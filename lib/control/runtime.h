@@ -20,7 +20,9 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "control/control_tx.h"
 #include "control/driver_profile.h"
+#include "control/neighbours.h"
 #include "control/services.h"
 #include "dataplane/exception.h"
 #include "dataplane/port.h"
@@ -71,6 +73,7 @@ private:
     Result<void> start_ports();
     Result<void> create_workers();
     Result<void> publish_snapshot();
+    void configure_neighbours();
     void drain_exceptions();
     void shutdown();
     void log_summary() const;
@@ -87,6 +90,9 @@ private:
     std::vector<std::unique_ptr<dp::ExceptionChannel>> exceptions_;
     std::vector<std::unique_ptr<dp::Worker>> workers_;
     SnapshotFactory factory_;
+    std::unique_ptr<ControlTx> control_tx_;
+    std::unique_ptr<NeighbourService> neighbours_;
+    uint64_t neigh_version_ = 0;
     uint64_t exception_frames_ = 0;
     bool launched_ = false;
 };
