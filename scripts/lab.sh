@@ -128,9 +128,6 @@ up() {
     done
     start_director ds1
     start_director ds2
-    # The director does not answer ARP for the VIP yet (VRRP and the ARP responder run on the
-    # control lcore in a later stage): point the client at DS1's MAC.
-    ip -n client neigh replace "$VIP" lladdr "${MAC[ds1]}" dev eth0 nud permanent
     for _ in $(seq 1 50); do
         grep -q "running:" "$state/ds1.log" 2>/dev/null && break
         sleep 0.2

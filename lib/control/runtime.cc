@@ -83,6 +83,14 @@ std::string init_only_change(const config::Config& a, const config::Config& b) {
     if (!(a.ports == b.ports)) {
         return "ports";
     }
+    // Restarting a VRRP instance would hand MASTER away (priority 0); until instances are
+    // reconciled one by one, their configuration changes only with a restart.
+    if (!(a.vrrp_instances == b.vrrp_instances)) {
+        return "vrrp_instances";
+    }
+    if (!(a.vrrp_sync_groups == b.vrrp_sync_groups)) {
+        return "vrrp_sync_groups";
+    }
     return "";
 }
 
@@ -144,6 +152,12 @@ Result<std::unique_ptr<Runtime>> Runtime::create(config::Config config, std::str
         return Unexpected{r.error()};
     }
     rt->configure_neighbours();
+    auto vrrp = VrrpService::create(rt->config_, rt->neigh_ports(), *rt->control_tx_,
+                                    *rt->neighbours_);
+    if (!vrrp) {
+        return Unexpected{vrrp.error()};
+    }
+    rt->vrrp_ = std::move(*vrrp);
     return rt;
 }
 
@@ -259,12 +273,22 @@ Result<void> Runtime::create_workers() {
     return {};
 }
 
-void Runtime::configure_neighbours() {
+std::vector<NeighPort> Runtime::neigh_ports() const {
     std::vector<NeighPort> ports;
     for (size_t i = 0; i < ports_.size(); ++i) {
         ports.push_back(NeighPort{ports_[i].port_id, ports_[i].info.mac, config_.ports[i].address});
     }
-    neighbours_->configure(config_, ports, factory_.last_specs(), neigh_now());
+    return ports;
+}
+
+void Runtime::configure_neighbours() {
+    neighbours_->configure(config_, neigh_ports(), factory_.last_specs(), neigh_now());
+    if (vrrp_ != nullptr) {
+        // configure() rebuilt ownership: VIPs of MASTER instances stay answered.
+        for (size_t i = 0; i < vrrp_->instances().size(); ++i) {
+            neighbours_->set_master(i, vrrp_->instances().state(i).state == vrrp::State::Master);
+        }
+    }
 }
 
 Result<void> Runtime::publish_snapshot() {
@@ -332,12 +356,13 @@ void Runtime::drain_exceptions() {
                 const auto why = static_cast<dp::PuntReason>(m->hash.usr);
                 // ARP and neighbour discovery go to the responder (it ignores other ICMP).
                 // VRRP and traffic for the host itself wait for their handlers.
+                const std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*),
+                                                     m->data_len);
                 if (neighbours_ != nullptr &&
                     (why == dp::PuntReason::Arp || why == dp::PuntReason::Icmp)) {
-                    neighbours_->on_frame(
-                        m->port,
-                        std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len),
-                        now);
+                    neighbours_->on_frame(m->port, frame, now);
+                } else if (vrrp_ != nullptr && why == dp::PuntReason::Vrrp) {
+                    vrrp_->on_frame(m->port, frame, vrrp::TimePoint(now.time_since_epoch()));
                 }
             }
             rte_pktmbuf_free_bulk(frames, n);
@@ -376,6 +401,7 @@ int Runtime::run() {
         }
     }
     launched_ = true;
+    vrrp_->start(vrrp::TimePoint(neigh_now().time_since_epoch()));
     DIRECTOR_LOG(INFO, "running: %zu worker(s), %zu port(s), %zu virtual server(s)",
                  workers_.size(), ports_.size(), config_.virtual_servers.size());
 
@@ -397,7 +423,9 @@ int Runtime::run() {
             }
         }
         drain_exceptions();
-        neighbours_->poll(neigh_now());
+        const neigh::TimePoint now = neigh_now();
+        vrrp_->poll(vrrp::TimePoint(now.time_since_epoch()));
+        neighbours_->poll(now);
         if (neighbours_->version() != neigh_version_) {
             // A real server's MAC appeared, changed or went: the workers need it now.
             if (auto r = publish_snapshot(); !r) {
@@ -444,6 +472,10 @@ uint64_t Runtime::worker_counter(size_t offset) const noexcept {
 }
 
 void Runtime::shutdown() {
+    if (launched_ && vrrp_ != nullptr) {
+        // Priority 0 while the ports still run: the peer takes over after its skew time.
+        vrrp_->shutdown(vrrp::TimePoint(neigh_now().time_since_epoch()));
+    }
     if (launched_) {
         for (auto& w : workers_) {
             w->stop();

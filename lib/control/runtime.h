@@ -24,6 +24,7 @@
 #include "control/driver_profile.h"
 #include "control/neighbours.h"
 #include "control/services.h"
+#include "control/vrrp_service.h"
 #include "dataplane/exception.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
@@ -74,6 +75,7 @@ private:
     Result<void> create_workers();
     Result<void> publish_snapshot();
     void configure_neighbours();
+    std::vector<NeighPort> neigh_ports() const;
     void drain_exceptions();
     void shutdown();
     void log_summary() const;
@@ -92,6 +94,7 @@ private:
     SnapshotFactory factory_;
     std::unique_ptr<ControlTx> control_tx_;
     std::unique_ptr<NeighbourService> neighbours_;
+    std::unique_ptr<VrrpService> vrrp_;
     uint64_t neigh_version_ = 0;
     uint64_t exception_frames_ = 0;
     bool launched_ = false;
@@ -106,7 +109,8 @@ void block_control_signals();
 
 /**
  * Names the first field that differs between two configurations and cannot change while the
- * director runs (EAL, lcores, ports, table sizes, timeouts, forwarding policy), or "" if none.
+ * director runs (EAL, lcores, ports, table sizes, timeouts, forwarding policy, and for now the
+ * VRRP instances and sync groups), or "" if none.
  */
 std::string init_only_change(const config::Config& running, const config::Config& next);
 

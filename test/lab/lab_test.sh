@@ -90,4 +90,72 @@ if command -v wrk >/dev/null; then
         echo "ok lab: wrk 20 s through the VIP: $reqs requests, no socket errors, no non-2xx ($(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt") req/s)"
     fi
 fi
+# 3. VRRP between the two directors: DS1 (priority 200) is MASTER, so the client's ARP for
+#    the VIP resolves to DS1's MAC; kill DS1 with SIGKILL and DS2 takes over within the
+#    master-down interval (3 x 1 s + skew 0.61 s for priority 100); the outage is measured
+#    by a client probing every 50 ms.
+state=/run/director-lab
+arp_mac() { ip -n client neigh show "$VIP" | awk '{print $5}'; }
+ip netns exec client curl -s -m 2 -o /dev/null "http://$VIP/"
+[ "$(arp_mac)" = 02:99:00:00:00:78 ] && echo "ok lab: the client's ARP for the VIP resolves to the MASTER (ds1)" ||
+    echo "not ok lab: the VIP resolves to '$(arp_mac)', expected ds1's 02:99:00:00:00:78"
+grep -q "(VI_1) Entering MASTER STATE" "$state/ds1.log" && ! grep -q "Entering MASTER" "$state/ds2.log" &&
+    echo "ok lab: ds1 is MASTER, ds2 stayed BACKUP" ||
+    echo "not ok lab: unexpected VRRP states (ds1/ds2 logs)"
+
+probe() {  # probe SECONDS: one request every 50 ms, "epoch ok|fail" per line
+    ip netns exec client bash -c "end=\$((\$(date +%s) + $1)); while [ \$(date +%s) -lt \$end ]; do
+        if curl -s -m 0.3 -o /dev/null http://$VIP/; then echo \"\$(date +%s.%N) ok\";
+        else echo \"\$(date +%s.%N) fail\"; fi; sleep 0.05; done"
+}
+outage() {  # outage FILE: seconds from the last ok before the first fail to the next ok
+    awk '$2 == "fail" && !f {f = 1; start = prev} $2 == "ok" {if (f && !end) end = $1; prev = $1}
+         END {if (f && end) printf "%.2f", end - start; else if (!f) print "0"; else print "never"}' "$1"
+}
+probe 12 >"$work/kill.txt" &
+probe_pid=$!
+sleep 2
+kill -KILL "$(cat "$state/ds1.pid")"
+wait "$probe_pid"
+out=$(outage "$work/kill.txt")
+if [ "$out" != never ] && awk -v o="$out" 'BEGIN {exit !(o > 0 && o < 5.0)}'; then
+    echo "ok lab: ds1 killed (SIGKILL): ds2 took over, client outage ${out} s (master-down 3.61 s)"
+else
+    echo "not ok lab: after killing ds1 the outage was '$out' s"
+fi
+grep -q "(VI_1) Entering MASTER STATE" "$state/ds2.log" && echo "ok lab: ds2 entered MASTER" ||
+    echo "not ok lab: ds2 never entered MASTER"
+[ "$(arp_mac)" = 02:99:00:00:00:7b ] && echo "ok lab: the client's ARP cache followed ds2's GARP" ||
+    echo "not ok lab: the VIP resolves to '$(arp_mac)' after the failover"
+
+# 4. ds1 comes back with preempt: it takes MASTER back, ds2 returns to BACKUP, and the
+#    client's ARP cache follows ds1's GARP.
+ip netns exec ds1 setsid "$build/app/director/director" -f "$state/ds1.yaml" \
+    >"$state/ds1.log" 2>&1 </dev/null &
+echo $! >"$state/ds1.pid"
+for _ in $(seq 1 100); do
+    grep -q "Entering MASTER STATE" "$state/ds1.log" && break
+    sleep 0.1
+done
+sleep 1
+grep -q "Entering MASTER STATE" "$state/ds1.log" && grep -q "Entering BACKUP STATE$" "$state/ds2.log" &&
+    echo "ok lab: restarted ds1 preempted (MASTER), ds2 went back to BACKUP" ||
+    echo "not ok lab: after restarting ds1 the VRRP states are wrong"
+ip netns exec client curl -s -m 2 -o /dev/null "http://$VIP/"
+[ "$(arp_mac)" = 02:99:00:00:00:78 ] && echo "ok lab: the client's ARP cache followed ds1 back" ||
+    echo "not ok lab: the VIP resolves to '$(arp_mac)' after ds1's return"
+
+# 5. A clean stop (SIGTERM) of the MASTER sends priority 0: the BACKUP takes over after its
+#    skew time, not the whole master-down interval.
+probe 6 >"$work/stop.txt" &
+probe_pid=$!
+sleep 1
+kill -TERM "$(cat "$state/ds1.pid")"
+wait "$probe_pid"
+out=$(outage "$work/stop.txt")
+if [ "$out" != never ] && awk -v o="$out" 'BEGIN {exit !(o < 1.5)}'; then
+    echo "ok lab: ds1 stopped cleanly: ds2 took over, client outage ${out} s (skew 0.61 s)"
+else
+    echo "not ok lab: after a clean stop of ds1 the outage was '$out' s"
+fi
 exit 0
