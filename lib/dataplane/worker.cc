@@ -48,6 +48,11 @@ void Worker::run() noexcept {
                 continue;
             }
             received += n;
+            // classify() finds the port by rte_mbuf::port; not every PMD fills it in (net_ring
+            // leaves RTE_MBUF_PORT_INVALID), and the queue says where the burst came from.
+            for (uint16_t j = 0; j < n; ++j) {
+                pkts[j]->port = rx_[i].port_id;
+            }
             if (unlikely(snap == nullptr)) {
                 // Nothing published yet: the control lcore publishes before launching us, so
                 // this is a start-up race only; drop rather than guess.
@@ -206,13 +211,16 @@ Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf* m, uint32_t 
         bump(counters_.drop_not_service);
         return Action::Drop;
     }
+    if (v == net::Verdict::Fragment) {
+        // A non-first fragment has no ports, so the service lookup below could only ever match
+        // a port-0 service: decide by the address instead.
+        bump(snap.is_vip(k.dst_addr.data(), k.family) ? counters_.drop_fragment
+                                                      : counters_.drop_not_service);
+        return Action::Drop;
+    }
     const uint32_t svc = find_service(snap, k, k.dst_port);
     if (svc == lb::kNoService) {
         bump(counters_.drop_not_service);
-        return Action::Drop;
-    }
-    if (v == net::Verdict::Fragment && !pp.is_first_fragment) {
-        bump(counters_.drop_fragment);
         return Action::Drop;
     }
     return forward_flow(snap, svc, m, pp, now_s, tx_port);
@@ -339,9 +347,10 @@ Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_
             switch (r.outcome) {
                 case lb::InsertOutcome::Full: {
                     // Forward by the consistent hash, so later packets (which will miss too)
-                    // reach the same real through the sloppy path above.
+                    // reach the same real through the sloppy path above. A packet that took
+                    // that path already has its real, which may be draining: keep it.
                     bump(counters_.conn_untracked);
-                    if (si.persistence_timeout_s == 0) {
+                    if (si.persistence_timeout_s == 0 && !(tcp && !syn)) {
                         const uint32_t cslot = snap.consistent_pick(svc, hash);
                         real = cslot == lb::kNoReal ? real : snap.real_id(svc, cslot);
                     }
