@@ -12,7 +12,9 @@
 # RS2 .173, VIP .252, client .10 plus .21-.50 for tests that need many client addresses.
 # The directors' veths carry no kernel address: DPDK owns them (net_af_packet).
 #
-# Environment: SKIP_INSTALL=1 skips install-deps.sh; BUILD=dir picks the build directory.
+# Environment: SKIP_INSTALL=1 skips install-deps.sh; BUILD=dir picks the build directory;
+# DS2=keepalived runs real keepalived (VRRP only, BACKUP, priority 100) in ds2 instead of a
+# second director, as a user migrating one director at a time would.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +73,37 @@ NGINX
     ip netns exec "$rs" nginx -c "$dir/nginx.conf" -p "$dir" -g "user root;"
 }
 
+start_keepalived() {  # start_keepalived STATE PRIORITY: real keepalived as ds2's VRRP speaker
+    local dir=$state/ka
+    mkdir -p "$dir"
+    cat >"$dir/keepalived.conf" <<KA
+global_defs {
+    router_id lab_ds2
+}
+vrrp_instance VI_1 {
+    state $1
+    interface eth0
+    virtual_router_id 62
+    priority $2
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass 1111
+    }
+    virtual_ipaddress {
+        $VIP/24
+    }
+}
+KA
+    # keepalived takes its advert source from the interface: ds2's veth gets its address
+    # (no DPDK owns it in this mode).
+    ip -n ds2 addr replace "${ADDR[ds2]}/24" dev eth0
+    ip netns exec ds2 keepalived --vrrp --dont-fork --log-console --log-detail --no-syslog \
+        -f "$dir/keepalived.conf" -p "$dir/keepalived.pid" -r "$dir/vrrp.pid" \
+        >"$state/ds2.log" 2>&1 </dev/null &
+    echo $! >"$state/ds2.pid"
+}
+
 start_director() {  # start_director ds1
     local ds=$1 cfg=$state/$1.yaml
     sed -e "s/^  hugepages: .*/  hugepages: $hugepages/" "$top/config/lab/$ds.yaml" >"$cfg"
@@ -127,7 +160,11 @@ up() {
         start_nginx "$rs"
     done
     start_director ds1
-    start_director ds2
+    if [ "${DS2:-director}" = keepalived ]; then
+        start_keepalived BACKUP 100
+    else
+        start_director ds2
+    fi
     for _ in $(seq 1 50); do
         grep -q "running:" "$state/ds1.log" 2>/dev/null && break
         sleep 0.2
@@ -150,6 +187,7 @@ down() {
     for ds in ds1 ds2; do
         stop_pid "$state/$ds.pid" TERM
     done
+    stop_pid "$state/ka/keepalived.pid" TERM
     for rs in rs1 rs2; do
         stop_pid "$state/$rs/nginx.pid" QUIT
     done
@@ -179,5 +217,9 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: lab.sh up|down|status" >&2; exit 2 ;;
+    keepalived)  # keepalived STATE PRIORITY: (re)start ds2's keepalived (DS2=keepalived labs)
+        stop_pid "$state/ka/keepalived.pid" TERM
+        start_keepalived "${2:?state}" "${3:?priority}"
+        ;;
+    *) echo "usage: lab.sh up|down|status | keepalived STATE PRIORITY" >&2; exit 2 ;;
 esac
