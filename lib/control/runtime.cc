@@ -450,6 +450,21 @@ void Runtime::log_stats() const {
     for (const dp::CounterInfo& c : dp::kWorkerCounterInfo) {
         line += " " + std::string(c.name) + "=" + std::to_string(worker_counter(c.offset));
     }
+    if (vrrp_ != nullptr) {
+        line += " vrrp_adverts_received=" + std::to_string(vrrp_->adverts_received());
+        line += " vrrp_adverts_sent=" + std::to_string(vrrp_->adverts_sent());
+        for (std::size_t r = 0; r < vrrp::kRejectCount; ++r) {
+            line += " vrrp_reject_" +
+                    std::string(vrrp::counter_name(static_cast<vrrp::Reject>(r))) + "=" +
+                    std::to_string(vrrp_->rejects()[r]);
+        }
+    }
+    if (neighbours_ != nullptr) {
+        for (const auto& c : neigh::kTableCounterInfo) {
+            line += " neigh_" + std::string(c.name) + "=" +
+                    std::to_string(neighbours_->table_counters().*c.field);
+        }
+    }
     DIRECTOR_LOG(NOTICE, "%s", line.c_str());
 }
 

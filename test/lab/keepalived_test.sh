@@ -87,6 +87,27 @@ fi
 [ "$(arp_mac)" = "$DS1_MAC" ] && echo "ok keepalived: the client's ARP for the VIP resolves to the director" ||
     echo "not ok keepalived: the VIP resolves to '$(arp_mac)'"
 
+# ---- 1b. adverts with a wrong password, an unknown VRID, TTL 254 or a bad checksum are
+#          ignored and counted; the director stays MASTER -----------------------------------
+stat() {  # stat NAME: the director's counter from a fresh SIGUSR1 stats line
+    kill -USR1 "$(cat "$state/ds1.pid")"
+    sleep 0.3
+    grep "stats t_us=" "$state/ds1.log" | tail -1 | tr ' ' '\n' | awk -F= -v n="$1" '$1 == n {print $2}'
+}
+masters=$(count "$state/ds1.log" "Entering MASTER STATE")
+backups=$(count "$state/ds1.log" "Entering BACKUP STATE")
+ip netns exec client /usr/bin/python3 "$(dirname "$0")/bad_adverts.py" eth0 "$VIP" 2>/dev/null
+sleep 0.5
+for r in bad_password unknown_vrid bad_ttl bad_checksum; do
+    v=$(stat "vrrp_reject_$r")
+    [ "${v:-0}" -ge 1 ] && echo "ok keepalived: an advert with $r was ignored and counted ($v)" ||
+        echo "not ok keepalived: vrrp_reject_$r = '${v}', expected >= 1"
+done
+[ "$(count "$state/ds1.log" "Entering MASTER STATE")" = "$masters" ] &&
+    [ "$(count "$state/ds1.log" "Entering BACKUP STATE")" = "$backups" ] &&
+    echo "ok keepalived: the bad adverts did not move the director out of MASTER" ||
+    echo "not ok keepalived: the bad adverts changed the director's state"
+
 # ---- 2. director stops cleanly: priority 0, keepalived MASTER after its skew time ----------
 ka_masters=$(count "$state/ds2.log" "Entering MASTER STATE")
 kill -TERM "$(cat "$state/ds1.pid")"

@@ -129,15 +129,31 @@ TEST(InitOnlyChange, VirtualServerAndRealChangesAreAllowed) {
     EXPECT_EQ(init_only_change(a, b), "");
 }
 
-TEST(InitOnlyChange, VrrpAndGlobalChangesAreAllowed) {
+TEST(InitOnlyChange, GlobalChangesAreAllowed) {
     const config::Config a = running();
     config::Config b = a;
-    b.vrrp_instances[0].priority = 100;
-    b.vrrp_instances[0].virtual_ipaddress.push_back(
-        config::VirtualIp{*net::Prefix::parse("10.99.0.253"), "", ""});
     b.global.log_level = config::LogLevel::Debug;
     b.global.router_id = "LVS_OTHER";
     EXPECT_EQ(init_only_change(a, b), "");
+}
+
+// Reconfiguring a running VRRP instance in place is not implemented: restarting it would hand
+// MASTER away with a priority-0 advert, so a reload that changes VRRP is refused by name.
+TEST(InitOnlyChange, VrrpChangesNeedARestart) {
+    const config::Config a = running();
+    config::Config b = a;
+    b.vrrp_instances[0].priority = 100;
+    EXPECT_EQ(init_only_change(a, b), "vrrp_instances");
+    b = a;
+    b.vrrp_instances[0].virtual_ipaddress.push_back(
+        config::VirtualIp{*net::Prefix::parse("10.99.0.253"), "", ""});
+    EXPECT_EQ(init_only_change(a, b), "vrrp_instances");
+    b = a;
+    config::VrrpSyncGroup group;
+    group.name = "G";
+    group.group = {a.vrrp_instances[0].name};
+    b.vrrp_sync_groups.push_back(group);
+    EXPECT_EQ(init_only_change(a, b), "vrrp_sync_groups");
 }
 
 }  // namespace

@@ -502,9 +502,13 @@ TEST_F(Factory, RealWithoutAnyMacIsNotUsable) {
     EXPECT_EQ(s.service(web()).usable_count, 1u);
 }
 
-TEST_F(Factory, LabConfigurationStaticMacsReachTheSnapshot) {
+TEST_F(Factory, SeedConfigurationStaticMacsReachTheSnapshot) {
+    // config/lab/ds1.yaml with the real servers' MACs configured statically (`mac:`), as a
+    // user with static neighbours writes it.
     auto loaded = config::load_file(DIRECTOR_SOURCE_ROOT "/config/lab/ds1.yaml");
     ASSERT_TRUE(loaded.has_value());
+    loaded->virtual_servers[0].real_servers[0].mac = mac("02:99:00:00:00:ad");
+    loaded->virtual_servers[0].real_servers[1].mac = mac("02:99:00:00:00:8e");
     const std::vector<PortRoute> routes = {{0, loaded->ports[0].address}};
     auto r = factory_.build(*loaded, routes, RealSources{}, nullptr);
     ASSERT_TRUE(r.has_value()) << r.error().message;
