@@ -131,10 +131,11 @@ private:
         rte_mbuf* pkts[kBurstSize];
     };
 
-    Action classify(const lb::Snapshot& snap, rte_mbuf* m, uint32_t now_s,
-                    uint16_t& tx_port) noexcept;
+    Action classify(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
+                    net::Verdict v, uint32_t hash, uint32_t now_s, uint16_t& tx_port) noexcept;
     Action forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_mbuf* m,
-                        const net::ParsedPacket& pp, uint32_t now_s, uint16_t& tx_port) noexcept;
+                        const net::ParsedPacket& pp, uint32_t hash, uint32_t now_s,
+                        uint16_t& tx_port) noexcept;
     Action forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
                               uint32_t now_s, uint16_t& tx_port) noexcept;
     uint32_t choose_new(const lb::Snapshot& snap, uint32_t svc, const net::ParsedPacket& pp,

@@ -115,38 +115,6 @@ bool same_inputs(const detail::ServiceTables& t, const std::vector<detail::Table
 
 Snapshot::~Snapshot() = default;
 
-uint32_t Snapshot::hash_key(const VipKey& key) noexcept {
-    uint64_t a0 = 0;
-    uint64_t a1 = 0;
-    std::memcpy(&a0, key.addr, 8);
-    std::memcpy(&a1, key.addr + 8, 8);
-    const uint64_t meta = (uint64_t{key.port} << 16) | (uint64_t{key.proto} << 8) | key.family;
-    return static_cast<uint32_t>(fmix64(a0 ^ fmix64(a1 ^ (meta * 0x9e3779b97f4a7c15ull))));
-}
-
-uint32_t Snapshot::find_exact(const VipKey& key) const noexcept {
-    const uint32_t h = hash_key(key);
-    // Load factor <= 1/2 guarantees an empty slot, so the probe terminates.
-    for (uint32_t i = h & index_mask_;; i = (i + 1) & index_mask_) {
-        const IndexSlot& s = index_[i];
-        if (s.service_idx == kNoService) {
-            return kNoService;
-        }
-        if (s.hash == h && vip_keys_[s.service_idx] == key) {
-            return s.service_idx;
-        }
-    }
-}
-
-uint32_t Snapshot::find_with_fallback(VipKey& key) const noexcept {
-    const uint32_t svc = find_exact(key);
-    if (svc != kNoService || !has_port0_ || key.port == 0) {
-        return svc;
-    }
-    key.port = 0;  // IPVS port-0 service: every port of the VIP
-    return find_exact(key);
-}
-
 uint32_t Snapshot::find_service(const net::IpAddress& vip, uint16_t port,
                                 uint8_t proto) const noexcept {
     VipKey key{};
@@ -154,16 +122,6 @@ uint32_t Snapshot::find_service(const net::IpAddress& vip, uint16_t port,
     key.port = port;
     key.proto = proto;
     key.family = static_cast<uint8_t>(vip.family());
-    return find_with_fallback(key);
-}
-
-uint32_t Snapshot::find_service_v4(const uint8_t* addr, uint16_t port,
-                                   uint8_t proto) const noexcept {
-    VipKey key{};
-    std::memcpy(key.addr, addr, 4);
-    key.port = port;
-    key.proto = proto;
-    key.family = static_cast<uint8_t>(net::Family::V4);
     return find_with_fallback(key);
 }
 
@@ -187,21 +145,6 @@ net::IpAddress Snapshot::vip(uint32_t svc) const noexcept {
     const VipKey& k = vip_keys_[svc];
     return k.family == static_cast<uint8_t>(net::Family::V4) ? net::IpAddress::v4_bytes(k.addr)
                                                              : net::IpAddress::v6_bytes(k.addr);
-}
-
-RealStatus Snapshot::real_status(uint32_t svc, uint32_t real_id) const noexcept {
-    const uint32_t slot = find_real(svc, real_id);
-    if (slot == kNoReal) {
-        return RealStatus::Absent;
-    }
-    const uint8_t f = flags_[at(svc, slot)];
-    if ((f & detail::kRealUp) == 0) {
-        return RealStatus::Down;
-    }
-    if ((f & detail::kRealMacKnown) == 0) {
-        return RealStatus::NoMac;
-    }
-    return (f & detail::kRealNew) != 0 ? RealStatus::Usable : RealStatus::Draining;
 }
 
 uint32_t Snapshot::consistent_pick(uint32_t svc, uint32_t key, PickFor mode) const noexcept {

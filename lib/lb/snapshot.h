@@ -31,7 +31,10 @@
 // counts, which only the control lcore ever touches (no refcount traffic between lcores, C6).
 #pragma once
 
+#include <rte_hash_crc.h>
+
 #include <cassert>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -196,7 +199,45 @@ public:
      * @param proto  IP protocol number
      * @return the service index, or kNoService
      */
-    uint32_t find_service_v4(const uint8_t* addr, uint16_t port, uint8_t proto) const noexcept;
+    uint32_t find_service_v4(const uint8_t* addr, uint16_t port, uint8_t proto) const noexcept {
+        // Hash and compare from registers: building a VipKey on the stack with narrow stores
+        // and reading it back with 8-byte loads stalls on store-to-load forwarding.
+        uint32_t a;
+        std::memcpy(&a, addr, 4);
+        const uint32_t svc = find_v4(a, port, proto);
+        if (svc != kNoService || !has_port0_ || port == 0) {
+            return svc;
+        }
+        return find_v4(a, 0, proto);
+    }
+    uint32_t find_v4(uint32_t a, uint16_t port, uint8_t proto) const noexcept {
+        const uint32_t meta = (uint32_t{port} << 16) | (uint32_t{proto} << 8) |
+                              static_cast<uint8_t>(net::Family::V4);
+        // Equal to hash_key() of the VipKey {addr = a, 0..., port, proto, V4}.
+        const uint32_t h = rte_hash_crc_8byte(
+            0, rte_hash_crc_8byte(uint64_t{a}, rte_hash_crc_4byte(meta, 0x9e3779b9u)));
+        // VipKey bytes 16..19 as one little-endian word: port, proto, family.
+        const uint32_t tail = uint32_t{port} | (uint32_t{proto} << 16) |
+                              (uint32_t{static_cast<uint8_t>(net::Family::V4)} << 24);
+        for (uint32_t i = h & index_mask_;; i = (i + 1) & index_mask_) {
+            const IndexSlot& s = index_[i];
+            if (s.service_idx == kNoService) {
+                return kNoService;
+            }
+            if (s.hash == h) {
+                const VipKey& k = vip_keys_[s.service_idx];
+                uint64_t w0;
+                uint64_t w1;
+                uint32_t w2;
+                std::memcpy(&w0, k.addr, 8);
+                std::memcpy(&w1, k.addr + 8, 8);
+                std::memcpy(&w2, &k.port, 4);
+                if (w0 == uint64_t{a} && w1 == 0 && w2 == tail) {
+                    return s.service_idx;
+                }
+            }
+        }
+    }
 
     /**
      * find_service for an IPv6 destination read straight from the packet.
@@ -306,7 +347,20 @@ public:
      * @param real_id  real id stored in the table entry
      * @return Absent, Down, NoMac, Draining or Usable (see RealStatus)
      */
-    RealStatus real_status(uint32_t svc, uint32_t real_id) const noexcept;
+    RealStatus real_status(uint32_t svc, uint32_t real_id) const noexcept {
+        const uint32_t slot = find_real(svc, real_id);
+        if (slot == kNoReal) {
+            return RealStatus::Absent;
+        }
+        const uint8_t f = flags_[at(svc, slot)];
+        if ((f & detail::kRealUp) == 0) {
+            return RealStatus::Down;
+        }
+        if ((f & detail::kRealMacKnown) == 0) {
+            return RealStatus::NoMac;
+        }
+        return (f & detail::kRealNew) != 0 ? RealStatus::Usable : RealStatus::Draining;
+    }
 
     /** True when real_id is a member of service `svc` (whatever its state). */
     bool real_present(uint32_t svc, uint32_t real_id) const noexcept {
@@ -365,6 +419,7 @@ private:
         uint8_t family;
         friend bool operator==(const VipKey&, const VipKey&) = default;
     };
+    static_assert(sizeof(VipKey) == 20, "VipKey is compared as raw bytes: no padding");
     struct IndexSlot {
         uint32_t hash;
         uint32_t service_idx;  // kNoService = empty
@@ -375,9 +430,39 @@ private:
         assert(svc < services_.size() && slot < services_[svc].real_count);
         return services_[svc].real_begin + slot;
     }
-    uint32_t find_exact(const VipKey& key) const noexcept;
-    uint32_t find_with_fallback(VipKey& key) const noexcept;
-    static uint32_t hash_key(const VipKey& key) noexcept;
+    uint32_t find_exact(const VipKey& key) const noexcept {
+        const uint32_t h = hash_key(key);
+        // Load factor <= 1/2 guarantees an empty slot, so the probe terminates.
+        for (uint32_t i = h & index_mask_;; i = (i + 1) & index_mask_) {
+            const IndexSlot& s = index_[i];
+            if (s.service_idx == kNoService) {
+                return kNoService;
+            }
+            // memcmp: the defaulted operator== compares addr[16] byte by byte.
+            if (s.hash == h && std::memcmp(&vip_keys_[s.service_idx], &key, sizeof key) == 0) {
+                return s.service_idx;
+            }
+        }
+    }
+    uint32_t find_with_fallback(VipKey& key) const noexcept {
+        const uint32_t svc = find_exact(key);
+        if (svc != kNoService || !has_port0_ || key.port == 0) {
+            return svc;
+        }
+        key.port = 0;  // IPVS port-0 service: every port of the VIP
+        return find_exact(key);
+    }
+    /** CRC32-C of the key (3 crc32 instructions with SSE4.2), as net::flow_hash. */
+    static uint32_t hash_key(const VipKey& key) noexcept {
+        uint64_t a0;
+        uint64_t a1;
+        std::memcpy(&a0, key.addr, 8);
+        std::memcpy(&a1, key.addr + 8, 8);
+        const uint32_t meta =
+            (uint32_t{key.port} << 16) | (uint32_t{key.proto} << 8) | key.family;
+        return rte_hash_crc_8byte(a1,
+                                  rte_hash_crc_8byte(a0, rte_hash_crc_4byte(meta, 0x9e3779b9u)));
+    }
 
     // Services.
     std::vector<ServiceInfo> services_;

@@ -100,6 +100,22 @@ inline uint16_t ipv4_header_checksum(const uint8_t* hdr, uint32_t hdr_len) noexc
  * @param hdr_len  IHL * 4, 20..60, inside the frame
  */
 inline bool ipv4_header_checksum_ok(const uint8_t* hdr, uint32_t hdr_len) noexcept {
+    if (hdr_len == 20) {  // no options: the common case, unrolled (rte_ipv4_cksum does the same)
+        uint64_t a;
+        uint64_t b;
+        uint32_t c;
+        std::memcpy(&a, hdr, 8);
+        std::memcpy(&b, hdr + 8, 8);
+        std::memcpy(&c, hdr + 16, 4);
+        // Sum of five native 32-bit words in 64 bits, folded to 16 (RFC 1071 2(B)); a header
+        // whose checksum is right sums to 0xffff in either byte order.
+        uint64_t acc = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + c;
+        acc = (acc & 0xffffffffu) + (acc >> 32);
+        acc = (acc & 0xffff) + (acc >> 16);
+        acc = (acc & 0xffff) + (acc >> 16);
+        acc = (acc & 0xffff) + (acc >> 16);
+        return acc == 0xffff;
+    }
     return checksum_fold(checksum_add(hdr, hdr_len)) == 0;
 }
 
