@@ -350,7 +350,6 @@ void Runtime::drain_exceptions() {
         rte_mbuf* frames[kExceptionBurst];
         unsigned n;
         while ((n = exc->drain_frames(frames, kExceptionBurst)) > 0) {
-            exception_frames_ += n;
             for (unsigned i = 0; i < n; ++i) {
                 rte_mbuf* m = frames[i];
                 const auto why = static_cast<dp::PuntReason>(m->hash.usr);

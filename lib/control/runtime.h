@@ -96,7 +96,6 @@ private:
     std::unique_ptr<NeighbourService> neighbours_;
     std::unique_ptr<VrrpService> vrrp_;
     uint64_t neigh_version_ = 0;
-    uint64_t exception_frames_ = 0;
     bool launched_ = false;
 };
 

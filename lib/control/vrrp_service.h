@@ -82,7 +82,6 @@ private:
     std::array<uint64_t, vrrp::kRejectCount> rejects_{};
     uint64_t adverts_sent_ = 0;
     uint64_t adverts_received_ = 0;
-    uint64_t not_ours_ = 0;
 };
 
 }  // namespace director::ctl
