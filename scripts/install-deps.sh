@@ -30,7 +30,7 @@ tests=(
     # tests: captures and packet crafting
     python3-scapy tcpdump tshark
     # lab and end-to-end tests; dpdk-dev has dpdk-testpmd (benchmark baseline)
-    dpdk dpdk-dev iproute2 ethtool iputils-ping curl nginx keepalived wrk procps psmisc
+    dpdk dpdk-dev iproute2 ethtool nftables iputils-ping curl nginx keepalived wrk procps psmisc
     # benchmarks and metrics checks
     valgrind linux-perf prometheus
 )

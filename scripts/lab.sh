@@ -9,12 +9,20 @@
 #
 # Topology: namespaces client, ds1, ds2, rs1, rs2, each with one veth (eth0) into a bridge in
 # namespace lan; 10.99.0.0/24 with the seed's last octets: DS1 .120, DS2 .123, RS1 .142,
-# RS2 .173, VIP .252, client .10 plus .21-.50 for tests that need many client addresses.
-# The directors' veths carry no kernel address: DPDK owns them (net_af_packet).
+# RS2 .173, VIP .252, client .10 plus .21-.80 for tests that need many client addresses.
+# The directors' veths carry no kernel address and their kernel stack sees none of their frames
+# (own_by_dpdk): DPDK owns them (net_af_packet); each director's address is on its exception
+# TAP.
 #
 # Environment: SKIP_INSTALL=1 skips install-deps.sh; BUILD=dir picks the build directory;
 # DS2=keepalived runs real keepalived (VRRP only, BACKUP, priority 100) in ds2 instead of a
-# second director, as a user migrating one director at a time would.
+# second director, as a user migrating one director at a time would; DS2=none runs nothing
+# there. DS1_CONFIG=file / DS2_CONFIG=file start the directors from another configuration
+# than config/lab/ds1.yaml / ds2.yaml (tests with checks of their own). LAB_VRRP_VERSION=3 and
+# LAB_VRRP_UNICAST=1 pick VRRP variants (see "VRRP variants" below).
+#
+# nginx on the real servers answers on ports 80 and 8080-8083 (each page names its server), so
+# that tests can give every kind of health check a virtual server of its own.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,6 +73,10 @@ http {
     scgi_temp_path $dir/tmp/scgi;
     server {
         listen 80 default_server;
+        listen 8080;
+        listen 8081;
+        listen 8082;
+        listen 8083;
         root $dir/html;
         add_header X-Real-Server $rs;
     }
@@ -73,23 +85,45 @@ NGINX
     ip netns exec "$rs" nginx -c "$dir/nginx.conf" -p "$dir" -g "user root;"
 }
 
+# ---- VRRP variants: LAB_VRRP_VERSION=3, LAB_VRRP_UNICAST=1 ---------------------------------
+# LAB_VRRP_VERSION=3 runs VRRPv3 with advert_int 0.1 s on both sides: the directors start from
+# config/lab/<ds>-v3.yaml (unless DS1_CONFIG / DS2_CONFIG say otherwise), keepalived with
+# `vrrp_version 3`. LAB_VRRP_UNICAST=1 makes keepalived advertise by unicast to ds1 (the
+# director's side is configured by the test that asks for it).
+lab_config() {  # lab_config ds1: the default director configuration
+    if [ "${LAB_VRRP_VERSION:-2}" = 3 ]; then
+        echo "$top/config/lab/$1-v3.yaml"
+    else
+        echo "$top/config/lab/$1.yaml"
+    fi
+}
+
+keepalived_vrrp_keys() {  # the variant-dependent lines of ds2's vrrp_instance
+    if [ "${LAB_VRRP_VERSION:-2}" = 3 ]; then
+        echo "    advert_int 0.1"
+    else
+        printf '    advert_int 1\n    authentication {\n        auth_type PASS\n        auth_pass 1111\n    }\n'
+    fi
+    if [ "${LAB_VRRP_UNICAST:-0}" = 1 ]; then
+        printf '    unicast_src_ip %s\n    unicast_peer {\n        %s\n    }\n' "${ADDR[ds2]}" "${ADDR[ds1]}"
+    fi
+}
+# ---- end of VRRP variants -------------------------------------------------------------------
+
 start_keepalived() {  # start_keepalived STATE PRIORITY: real keepalived as ds2's VRRP speaker
     local dir=$state/ka
     mkdir -p "$dir"
     cat >"$dir/keepalived.conf" <<KA
 global_defs {
     router_id lab_ds2
+    vrrp_version ${LAB_VRRP_VERSION:-2}
 }
 vrrp_instance VI_1 {
     state $1
     interface eth0
     virtual_router_id 62
     priority $2
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass 1111
-    }
+$(keepalived_vrrp_keys)
     virtual_ipaddress {
         $VIP/24
     }
@@ -104,9 +138,27 @@ KA
     echo $! >"$state/ds2.pid"
 }
 
-start_director() {  # start_director ds1
-    local ds=$1 cfg=$state/$1.yaml
-    sed -e "s/^  hugepages: .*/  hugepages: $hugepages/" "$top/config/lab/$ds.yaml" >"$cfg"
+# own_by_dpdk ds1: make ds1's veth behave like a NIC bound to DPDK. AF_PACKET reads frames
+# before the kernel's stack does, but the stack still gets them: with the director's address on
+# the exception TAP, the kernel would answer (weak host model) and so every frame for the
+# director would reach its sockets twice, once from the veth and once through the TAP. A
+# netfilter ingress hook that drops everything runs after the packet taps (AF_PACKET still
+# sees every frame) and before the stack; IPv6 off keeps the kernel from sending on the veth.
+own_by_dpdk() {
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    ip netns exec "$1" nft -f - <<NFT
+table netdev dpdk_owned
+delete table netdev dpdk_owned
+table netdev dpdk_owned {
+    chain eth0 { type filter hook ingress device "eth0" priority 0; policy drop; }
+}
+NFT
+}
+
+start_director() {  # start_director ds1 [CONFIG]
+    local ds=$1 cfg=$state/$1.yaml src=${2:-$(lab_config "$1")}
+    own_by_dpdk "$ds"
+    sed -e "s/^  hugepages: .*/  hugepages: $hugepages/" "$src" >"$cfg"
     ip netns exec "$ds" setsid "$build/app/director/director" -f "$cfg" \
         >"$state/$ds.log" 2>&1 </dev/null &
     echo $! >"$state/$ds.pid"
@@ -152,19 +204,19 @@ up() {
         # A frame read raw off a veth otherwise carries a partial checksum no wire would.
         ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
     done
-    for i in $(seq 21 50); do
+    for i in $(seq 21 80); do
         ip -n client addr add "10.99.0.$i/24" dev eth0
     done
     for rs in rs1 rs2; do
         ip netns exec "$rs" bash "$top/scripts/realserver.sh" start "$VIP" >/dev/null
         start_nginx "$rs"
     done
-    start_director ds1
-    if [ "${DS2:-director}" = keepalived ]; then
-        start_keepalived BACKUP 100
-    else
-        start_director ds2
-    fi
+    start_director ds1 "${DS1_CONFIG:-}"
+    case "${DS2:-director}" in
+        keepalived) start_keepalived BACKUP 100 ;;
+        none) ;;
+        *) start_director ds2 "${DS2_CONFIG:-}" ;;
+    esac
     for _ in $(seq 1 50); do
         grep -q "running:" "$state/ds1.log" 2>/dev/null && break
         sleep 0.2

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 
@@ -26,6 +27,9 @@ constexpr unsigned kMbufCache = 256;
 constexpr unsigned kMinMbufs = 8191;
 constexpr int kLoopTimeoutMs = 1;  // exception frames wait at most this long
 constexpr unsigned kExceptionBurst = 64;
+constexpr unsigned kHostBurst = 256;  // frames read from one exception TAP per iteration
+
+vrrp::TimePoint control_now() { return vrrp::TimePoint(neigh_now().time_since_epoch()); }
 
 int launch_worker(void* arg) {
     static_cast<dp::Worker*>(arg)->run();
@@ -147,6 +151,34 @@ Result<std::unique_ptr<Runtime>> Runtime::create(config::Config config, std::str
         return Unexpected{neighbours.error()};
     }
     rt->neighbours_ = std::move(*neighbours);
+    for (size_t i = 0; i < rt->config_.ports.size(); ++i) {
+        const config::Port& cp = rt->config_.ports[i];
+        rt->taps_.emplace_back();
+        if (cp.exception_tap.empty()) {
+            continue;
+        }
+        HostTapSettings ts;
+        ts.name = cp.exception_tap;
+        ts.mac = rt->ports_[i].info.mac;
+        ts.address = cp.address;
+        ts.gateway = cp.gateway;
+        auto tap = HostTap::create(ts);
+        if (!tap) {
+            return make_error("ports[" + std::to_string(i) + "] (" + cp.name +
+                              ").exception_tap: " + tap.error().message);
+        }
+        DIRECTOR_LOG(INFO, "port %s: exception tap %s carries %s", cp.name.c_str(),
+                     cp.exception_tap.c_str(),
+                     cp.address ? cp.address->to_string().c_str() : "no address");
+        rt->taps_.back() = std::move(*tap);
+    }
+    // Health checks start before the first snapshot, so that alpha checkers (down until
+    // their first success) are down in it.
+    auto health = health::Engine::create(rt->config_, control_now());
+    if (!health) {
+        return Unexpected{health.error()};
+    }
+    rt->health_ = std::move(*health);
     // The first snapshot is in place before any worker polls (DESIGN: publish before traffic).
     if (auto r = rt->publish_snapshot(); !r) {
         return Unexpected{r.error()};
@@ -297,6 +329,15 @@ Result<void> Runtime::publish_snapshot() {
     sources.mac = [this](uint16_t port, const net::IpAddress& ip) {
         return neighbours_->lookup(port, ip);
     };
+    if (health_ != nullptr) {
+        sources.health = [this](size_t vs, size_t rs) {
+            const health::RealDecision& d = health_->real(vs, rs);
+            return RealHealth{d.present, d.weight};
+        };
+        sources.sorry_active = [this](size_t vs) {
+            return health_->decision(vs).sorry_active;
+        };
+    }
     neigh_version_ = neighbours_->version();
     auto snap = factory_.build(config_, routes_, sources, publisher_->current());
     if (!snap) {
@@ -331,14 +372,22 @@ bool Runtime::reload() {
                      field.c_str());
         return false;
     }
+    const vrrp::TimePoint now = control_now();
+    if (auto r = health_->reconfigure(*next, now); !r) {
+        DIRECTOR_LOG(ERR, "reload rejected: health checks: %s; the running configuration stays",
+                     r.error().message.c_str());
+        return false;
+    }
     config::Config previous = std::move(config_);
     config_ = std::move(*next);
     if (auto r = publish_snapshot(); !r) {
         DIRECTOR_LOG(ERR, "reload rejected: %s; the running configuration stays",
                      r.error().message.c_str());
         config_ = std::move(previous);
+        (void)health_->reconfigure(config_, now);  // it accepted this configuration before
         return false;
     }
+    health_->take_changed();  // the snapshot just published has the reloaded verdicts
     configure_neighbours();
     DIRECTOR_LOG(INFO, "reload applied");
     return true;
@@ -360,8 +409,12 @@ void Runtime::drain_exceptions() {
                 if (neighbours_ != nullptr &&
                     (why == dp::PuntReason::Arp || why == dp::PuntReason::Icmp)) {
                     neighbours_->on_frame(m->port, frame, now);
+                    // A copy lets the host's kernel learn its neighbours (health checks).
+                    to_host(m->port, frame);
                 } else if (vrrp_ != nullptr && why == dp::PuntReason::Vrrp) {
                     vrrp_->on_frame(m->port, frame, vrrp::TimePoint(now.time_since_epoch()));
+                } else if (why == dp::PuntReason::Host) {
+                    to_host(m->port, frame);
                 }
             }
             rte_pktmbuf_free_bulk(frames, n);
@@ -371,6 +424,48 @@ void Runtime::drain_exceptions() {
             for (unsigned i = 0; neighbours_ != nullptr && i < n; ++i) {
                 neighbours_->on_resolve_hint(reals[i], now);
             }
+        }
+    }
+}
+
+void Runtime::to_host(uint16_t port_id, std::span<const uint8_t> frame) {
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        if (ports_[i].port_id == port_id && taps_[i] != nullptr) {
+            taps_[i]->to_kernel(frame);
+            return;
+        }
+    }
+    ++host_dropped_;
+}
+
+void Runtime::drain_host_taps() {
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        if (taps_[i] == nullptr) {
+            continue;
+        }
+        std::array<uint8_t, RTE_ETHER_MAX_JUMBO_FRAME_LEN> buf;
+        for (unsigned k = 0; k < kHostBurst; ++k) {
+            const size_t n = taps_[i]->from_kernel(buf);
+            if (n == 0) {
+                break;
+            }
+            const std::span<const uint8_t> frame(buf.data(), n);
+            if (host_frame_may_leave(frame)) {
+                control_tx_->send(ports_[i].port_id, frame);
+            }
+        }
+    }
+}
+
+void Runtime::poll_health(vrrp::TimePoint now) {
+    health_->poll(now);
+    for (const std::string& line : health_->take_log()) {
+        DIRECTOR_LOG(NOTICE, "%s", line.c_str());
+    }
+    if (health_->take_changed()) {
+        // A verdict changed: the workers act on it in this iteration (issue: one loop).
+        if (auto r = publish_snapshot(); !r) {
+            DIRECTOR_LOG(ERR, "snapshot after a health change: %s", r.error().message.c_str());
         }
     }
 }
@@ -388,6 +483,17 @@ int Runtime::run() {
     ev.events = EPOLLIN;
     ev.data.fd = sfd;
     epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+    // The TAPs and the health engine only need to wake the loop: each iteration drains them.
+    for (const auto& tap : taps_) {
+        if (tap != nullptr) {
+            ev.data.fd = tap->fd();
+            epoll_ctl(ep, EPOLL_CTL_ADD, tap->fd(), &ev);
+        }
+    }
+    for (const int fd : health_->fds()) {
+        ev.data.fd = fd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    }
 
     for (size_t w = 0; w < workers_.size(); ++w) {
         const unsigned lcore = config_.dpdk.worker_lcores[w];
@@ -406,9 +512,12 @@ int Runtime::run() {
 
     bool running = true;
     while (running) {
-        epoll_event events[4];
-        const int n = epoll_wait(ep, events, 4, kLoopTimeoutMs);
+        epoll_event events[8];
+        const int n = epoll_wait(ep, events, 8, kLoopTimeoutMs);
         for (int i = 0; i < n; ++i) {
+            if (events[i].data.fd != sfd) {
+                continue;
+            }
             signalfd_siginfo si{};
             while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
@@ -422,8 +531,10 @@ int Runtime::run() {
             }
         }
         drain_exceptions();
+        drain_host_taps();
         const neigh::TimePoint now = neigh_now();
         vrrp_->poll(vrrp::TimePoint(now.time_since_epoch()));
+        poll_health(vrrp::TimePoint(now.time_since_epoch()));
         neighbours_->poll(now);
         if (neighbours_->version() != neigh_version_) {
             // A real server's MAC appeared, changed or went: the workers need it now.
@@ -458,6 +569,22 @@ void Runtime::log_stats() const {
                     std::to_string(vrrp_->rejects()[r]);
         }
     }
+    if (health_ != nullptr) {
+        const health::EngineStats h = health_->stats();
+        line += " health_checkers=" + std::to_string(h.checkers);
+        line += " health_probes_started=" + std::to_string(h.probes_started);
+        line += " health_probes_succeeded=" + std::to_string(h.probes_succeeded);
+        line += " health_probes_failed=" + std::to_string(h.probes_failed);
+    }
+    for (size_t i = 0; i < taps_.size(); ++i) {
+        if (taps_[i] != nullptr) {
+            line += " tap_" + taps_[i]->name() + "_to_kernel=" +
+                    std::to_string(taps_[i]->to_kernel_frames());
+            line += " tap_" + taps_[i]->name() + "_from_kernel=" +
+                    std::to_string(taps_[i]->from_kernel_frames());
+        }
+    }
+    line += " host_dropped=" + std::to_string(host_dropped_);
     if (neighbours_ != nullptr) {
         for (const auto& c : neigh::kTableCounterInfo) {
             line += " neigh_" + std::string(c.name) + "=" +

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The director process after rte_eal_init: owns the mbuf pool, the ports, the RCU publisher,
 // the workers and their exception channels, and runs the control lcore's event loop
-// (signals, reload, exception frames, RCU reclamation) until SIGTERM or SIGINT. SIGHUP
+// (signals, reload, exception frames and the exception TAPs, health checks, VRRP, neighbour
+// resolution, RCU reclamation) until SIGTERM or SIGINT. SIGHUP
 // reloads the configuration; SIGUSR1 logs every worker counter on one `stats` line.
 //
 // Life cycle (DPDK l3fwd main.c: validate everything, then launch):
@@ -22,12 +23,14 @@
 #include "config/config.h"
 #include "control/control_tx.h"
 #include "control/driver_profile.h"
+#include "control/host_tap.h"
 #include "control/neighbours.h"
 #include "control/services.h"
 #include "control/vrrp_service.h"
 #include "dataplane/exception.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
+#include "health/engine.h"
 #include "lb/snapshot.h"
 #include "rcu/publisher.h"
 
@@ -77,6 +80,9 @@ private:
     void configure_neighbours();
     std::vector<NeighPort> neigh_ports() const;
     void drain_exceptions();
+    void to_host(uint16_t port_id, std::span<const uint8_t> frame);
+    void drain_host_taps();
+    void poll_health(vrrp::TimePoint now);
     void shutdown();
     void log_summary() const;
     void log_stats() const;
@@ -95,6 +101,9 @@ private:
     std::unique_ptr<ControlTx> control_tx_;
     std::unique_ptr<NeighbourService> neighbours_;
     std::unique_ptr<VrrpService> vrrp_;
+    std::vector<std::unique_ptr<HostTap>> taps_;  // per port (config order); null = none
+    std::unique_ptr<health::Engine> health_;
+    uint64_t host_dropped_ = 0;  // host traffic with no exception TAP to take it
     uint64_t neigh_version_ = 0;
     bool launched_ = false;
 };

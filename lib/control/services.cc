@@ -97,6 +97,23 @@ uint16_t route(std::span<const PortRoute> ports, const net::IpAddress& addr) {
     return ports.empty() ? 0 : ports.front().port_id;
 }
 
+/** keepalived adds the sorry server with weight 1 (ipvswrapper.c). */
+lb::RealSpec sorry_real(IdRegistry& ids, uint32_t service_id, const config::SorryServer& sorry,
+                        bool active, std::span<const PortRoute> ports,
+                        const RealSources& sources) {
+    lb::RealSpec real;
+    real.real_id = ids.real_id(service_id, sorry.address, sorry.port);
+    real.addr = sorry.address;
+    real.port = sorry.port;
+    real.weight = 1;
+    real.state = active ? lb::RealState::Up : lb::RealState::Down;
+    real.tx_port = route(ports, sorry.address);
+    if (sources.mac) {
+        real.mac = sources.mac(real.tx_port, sorry.address);
+    }
+    return real;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<lb::Snapshot>> SnapshotFactory::build(const config::Config& config,
@@ -145,6 +162,20 @@ Result<std::unique_ptr<lb::Snapshot>> SnapshotFactory::build(const config::Confi
                 }
             }
             spec.reals.push_back(real);
+        }
+        const bool sorry_is_real =
+            vs.sorry_server &&
+            std::any_of(vs.real_servers.begin(), vs.real_servers.end(),
+                        [&](const config::RealServer& rs) {
+                            return rs.address == vs.sorry_server->address &&
+                                   rs.port == vs.sorry_server->port;
+                        });
+        if (vs.sorry_server && !sorry_is_real) {
+            // Always in the spec, so that its MAC is resolved before it is needed; it takes
+            // traffic only while the health engine says the pool lost its quorum.
+            const bool active = sources.sorry_active && sources.sorry_active(v);
+            spec.reals.push_back(sorry_real(ids_, spec.service_id, *vs.sorry_server, active,
+                                            ports, sources));
         }
         auto& [generation, reals] = generations_[spec.service_id];
         if (!same_reals(reals, spec.reals)) {

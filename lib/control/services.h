@@ -33,6 +33,9 @@ struct RealHealth {
 struct RealSources {
     /// Health verdict for (virtual server index, real server index); default: up.
     std::function<RealHealth(size_t vs, size_t rs)> health;
+    /// Whether virtual server vs's sorry server replaces its real servers (quorum lost, as
+    /// health::ServiceDecision::sorry_active); default: never.
+    std::function<bool(size_t vs)> sorry_active;
     /// Resolved MAC of an address on a port (neighbour table); nullopt = unknown.
     std::function<std::optional<net::MacAddress>(uint16_t port_id, const net::IpAddress&)> mac;
 };

@@ -13,6 +13,11 @@ work=$(mktemp -d /tmp/director-lab-test.XXXXXX)
 cap_pid=""
 cleanup() {
     [ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+    # rs3 is this test's own namespace (lab.sh does not know it).
+    if ip netns list 2>/dev/null | grep -qw rs3; then
+        [ -f /run/director-lab/rs3/nginx.pid ] && kill -QUIT "$(cat /run/director-lab/rs3/nginx.pid)" 2>/dev/null
+        ip netns del rs3 2>/dev/null
+    fi
     BUILD=$build bash "$top/scripts/lab.sh" down >/dev/null 2>&1
     rm -rf "$work"
 }
@@ -28,11 +33,18 @@ if ! SKIP_INSTALL=1 BUILD=$build bash "$top/scripts/lab.sh" up >"$work/up.log" 2
     exit 1
 fi
 echo "ok lab: lab.sh up brought the seed's topology up"
+# ds1 becomes MASTER after the master-down interval (3.6 s); the tests start from there.
+for _ in $(seq 1 60); do
+    grep -q "Entering MASTER STATE" /run/director-lab/ds1.log && break
+    sleep 0.1
+done
 
-# Capture on the bridge while the first test runs: the packet-level truth of DR.
-ip netns exec lan tcpdump -i br0 -n -e -U -w "$work/br0.pcap" tcp port 80 2>/dev/null &
+# Capture on the bridge while the first test runs: the packet-level truth of DR, and who
+# answers ARP for the VIP (the client forgets the VIP's MAC first, so that it asks).
+ip netns exec lan tcpdump -i br0 -n -e -U -w "$work/br0.pcap" 'tcp port 80 or arp' 2>/dev/null &
 cap_pid=$!
 sleep 1
+ip -n client neigh del "$VIP" dev eth0 2>/dev/null
 
 # 1. 200 requests from 20 client addresses: all succeed, both real servers answer, each
 #    client address always reaches the same one (persistence 50 s).
@@ -71,12 +83,155 @@ if command -v tshark >/dev/null; then
     [ "$replies" = "02:99:00:00:00:8e 02:99:00:00:00:ad " ] &&
         echo "ok lab: replies went from the real servers straight to the client (DR)" ||
         echo "not ok lab: replies came from MACs: $replies"
-    via=$(tshark -r "$work/br0.pcap" -Y "eth.src == 02:99:00:00:00:78" -T fields -e eth.dst \
-          2>/dev/null | sort -u | tr '\n' ' ')
+    via=$(tshark -r "$work/br0.pcap" -Y "eth.src == 02:99:00:00:00:78 && tcp" -T fields \
+          -e eth.dst 2>/dev/null | sort -u | tr '\n' ' ')
     [ "$via" = "02:99:00:00:00:8e 02:99:00:00:00:ad " ] &&
         echo "ok lab: the director sent only towards the real servers" ||
         echo "not ok lab: the director sent to: $via"
+    # ARP for the VIP: only the MASTER (ds1) answers or announces it; ds2 (BACKUP) is silent.
+    arp=$(tshark -r "$work/br0.pcap" -Y "arp.src.proto_ipv4 == $VIP" \
+          -T fields -e eth.src 2>/dev/null | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
+    replies=$(tshark -r "$work/br0.pcap" -Y "arp.opcode == 2 && arp.src.proto_ipv4 == $VIP" \
+              2>/dev/null | wc -l)
+    [ "$replies" -gt 0 ] || arp="no ARP reply for the VIP in the capture; $arp"
+    case "$arp" in
+        "02:99:00:00:00:78x"*" ") [ "$(wc -w <<<"$arp")" -eq 1 ] &&
+            echo "ok lab: only the MASTER (ds1) answered ARP for the VIP ($arp)" ||
+            echo "not ok lab: ARP replies for the VIP came from: $arp" ;;
+        *) echo "not ok lab: ARP replies for the VIP came from: '$arp' (expected ds1 only)" ;;
+    esac
 fi
+
+state=/run/director-lab
+# 1b. Stop nginx on rs1: the seed's TCP_CHECK (connect_timeout 10 s, retry 3, delay_before_retry
+#     3 s, delay_loop 3 s) removes it within 10 + 3 x 3 + 3 = 22 s; from then on every request
+#     lands on rs2 and none fails, the clients persisted on rs1 included. Started again, rs1
+#     takes new clients again.
+removed_since() {  # removed_since LINE: rs1's removal logged after line LINE of ds1.log
+    tail -n +$(($1 + 1)) "$state/ds1.log" | grep -qF "Removing service [10.99.0.142]:tcp:80 from VS"
+}
+added_since() {
+    tail -n +$(($1 + 1)) "$state/ds1.log" | grep -qF "Adding service [10.99.0.142]:tcp:80 to VS"
+}
+mark=$(wc -l <"$state/ds1.log")
+t0=$(date +%s.%N)
+ip netns exec rs1 nginx -c "$state/rs1/nginx.conf" -p "$state/rs1" -s stop 2>/dev/null
+removed=""
+while awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {exit !(b - a < 23)}'; do
+    if removed_since "$mark"; then
+        removed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+        break
+    fi
+    sleep 0.2
+done
+if [ -n "$removed" ] && awk -v r="$removed" 'BEGIN {exit !(r <= 22.2)}'; then
+    echo "ok lab: nginx stopped on rs1: removed after ${removed} s (bound 22 s)"
+else
+    echo "not ok lab: rs1 was not removed within 22 s of stopping nginx (${removed:-never})"
+fi
+: >"$work/after_stop"
+for i in $(seq 21 40); do
+    body=$(ip netns exec client curl -s -m 3 --interface "10.99.0.$i" "http://$VIP/") || body=FAIL
+    echo "10.99.0.$i $body" >>"$work/after_stop"
+done
+others=$(awk '$2 != "rs2"' "$work/after_stop" | wc -l)
+[ "$others" -eq 0 ] && echo "ok lab: after the removal all 20 clients (those persisted on rs1 too) reached rs2" ||
+    echo "not ok lab: after the removal $others of 20 requests did not reach rs2: $(awk '$2 != "rs2"' "$work/after_stop" | tr '\n' ' ')"
+mark=$(wc -l <"$state/ds1.log")
+ip netns exec rs1 nginx -c "$state/rs1/nginx.conf" -p "$state/rs1" -g "user root;"
+back=""
+for _ in $(seq 1 40); do  # delay_loop 3 s: the next probe succeeds within it
+    added_since "$mark" && back=yes && break
+    sleep 0.2
+done
+[ -n "$back" ] && echo "ok lab: nginx started again: rs1 is back in the pool within one delay_loop" ||
+    echo "not ok lab: rs1 did not come back within 8 s of starting nginx"
+: >"$work/new_clients"
+for i in $(seq 41 50); do
+    body=$(ip netns exec client curl -s -m 3 --interface "10.99.0.$i" "http://$VIP/") || body=FAIL
+    echo "10.99.0.$i $body" >>"$work/new_clients"
+done
+n1=$(awk '$2 == "rs1"' "$work/new_clients" | wc -l)
+nf=$(awk '$2 == "FAIL"' "$work/new_clients" | wc -l)
+[ "$n1" -gt 0 ] && [ "$nf" -eq 0 ] && echo "ok lab: rs1 takes new clients again ($n1 of 10)" ||
+    echo "not ok lab: new clients after rs1's return: $(cut -d' ' -f2 "$work/new_clients" | sort | uniq -c | tr '\n' ' ')"
+
+# 1c. Reload the MASTER adding a third real server (rs3, a namespace this test adds) while a
+#     200 MB download runs through the VIP at a limited rate: the download completes intact
+#     and new clients reach rs3.
+ip netns add rs3
+ip -n rs3 link set lo up
+ip link add rs3-br netns lan type veth peer name eth0 netns rs3
+ip -n lan link set rs3-br master br0 up
+ip -n rs3 link set eth0 address 02:99:00:00:00:b4
+ip -n rs3 link set eth0 up
+ip -n rs3 addr add 10.99.0.180/24 dev eth0
+ip netns exec rs3 ethtool -K eth0 tx off >/dev/null
+ip netns exec rs3 bash "$top/scripts/realserver.sh" start "$VIP" >/dev/null
+mkdir -p "$state/rs3/html" "$state/rs3/logs" "$state/rs3/tmp"
+echo rs3 >"$state/rs3/html/index.html"
+sed -e "s#$state/rs1#$state/rs3#g" -e 's/X-Real-Server rs1/X-Real-Server rs3/' \
+    "$state/rs1/nginx.conf" >"$state/rs3/nginx.conf"
+ip netns exec rs3 nginx -c "$state/rs3/nginx.conf" -p "$state/rs3" -g "user root;"
+head -c 200M /dev/urandom >"$state/big.bin"
+want=$(sha256sum <"$state/big.bin" | cut -d' ' -f1)
+for rs in rs1 rs2 rs3; do ln -sf "$state/big.bin" "$state/$rs/html/big.bin"; done
+ip netns exec client curl -s -m 120 --limit-rate 25M --interface 10.99.0.51 \
+    -o "$work/big.bin" "http://$VIP/big.bin" &
+dl_pid=$!
+sleep 2
+cp "$state/ds1.yaml" "$work/ds1.before.yaml"
+python3 - "$state/ds1.yaml" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+rs = """      - address: 10.99.0.180
+        port: 80
+        weight: 1
+        check: { type: TCP_CHECK, connect_timeout: 10s, retry: 3, delay_before_retry: 3s, connect_port: 80 }
+"""
+open(path, "w").write(text.rstrip("\n") + "\n" + rs)
+PY
+mark=$(wc -l <"$state/ds1.log")
+kill -HUP "$(cat "$state/ds1.pid")"
+for _ in $(seq 1 25); do
+    tail -n +$((mark + 1)) "$state/ds1.log" | grep -q "reload applied" && break
+    sleep 0.2
+done
+tail -n +$((mark + 1)) "$state/ds1.log" | grep -q "reload applied" &&
+    echo "ok lab: SIGHUP reload adding rs3 applied while the download runs" ||
+    echo "not ok lab: reload adding rs3 was not applied: $(tail -n +$((mark + 1)) "$state/ds1.log" | tr '\n' ' ')"
+still=$(kill -0 "$dl_pid" 2>/dev/null && echo running || echo finished)
+: >"$work/rs3_clients"
+sleep 1   # rs3's MAC: the neighbour table resolves it on the new snapshot
+for i in $(seq 52 71); do
+    body=$(ip netns exec client curl -s -m 3 --interface "10.99.0.$i" "http://$VIP/") || body=FAIL
+    echo "10.99.0.$i $body" >>"$work/rs3_clients"
+done
+wait "$dl_pid"
+dl_rc=$?
+got=$(sha256sum <"$work/big.bin" 2>/dev/null | cut -d' ' -f1)
+if [ "$dl_rc" -eq 0 ] && [ "$got" = "$want" ] && [ "$still" = running ]; then
+    echo "ok lab: the 200 MB download across the reload completed intact (sha256 matches)"
+else
+    echo "not ok lab: download across the reload: curl exit $dl_rc, still running at reload: $still, sha256 $([ "$got" = "$want" ] && echo matches || echo differs)"
+fi
+n3=$(awk '$2 == "rs3"' "$work/rs3_clients" | wc -l)
+nf=$(awk '$2 == "FAIL"' "$work/rs3_clients" | wc -l)
+[ "$n3" -gt 0 ] && [ "$nf" -eq 0 ] && echo "ok lab: after the reload new clients reach rs3 ($n3 of 20, none failed)" ||
+    echo "not ok lab: new clients after the reload: $(cut -d' ' -f2 "$work/rs3_clients" | sort | uniq -c | tr '\n' ' ')"
+# Back to the lab's configuration before rs3 goes: until its check noticed, rs3 would still
+# be scheduled.
+cp "$work/ds1.before.yaml" "$state/ds1.yaml"
+mark=$(wc -l <"$state/ds1.log")
+kill -HUP "$(cat "$state/ds1.pid")"
+for _ in $(seq 1 25); do
+    tail -n +$((mark + 1)) "$state/ds1.log" | grep -q "reload applied" && break
+    sleep 0.2
+done
+ip netns exec rs3 nginx -c "$state/rs3/nginx.conf" -p "$state/rs3" -s stop 2>/dev/null
+ip netns del rs3 2>/dev/null
+rm -f "$state/big.bin"
 
 # 2. wrk through the VIP for 20 s: no socket errors, no non-2xx.
 if command -v wrk >/dev/null; then
@@ -94,7 +249,6 @@ fi
 #    the VIP resolves to DS1's MAC; kill DS1 with SIGKILL and DS2 takes over within the
 #    master-down interval (3 x 1 s + skew 0.61 s for priority 100); the outage is measured
 #    by a client probing every 50 ms.
-state=/run/director-lab
 arp_mac() { ip -n client neigh show "$VIP" | awk '{print $5}'; }
 ip netns exec client curl -s -m 2 -o /dev/null "http://$VIP/"
 [ "$(arp_mac)" = 02:99:00:00:00:78 ] && echo "ok lab: the client's ARP for the VIP resolves to the MASTER (ds1)" ||

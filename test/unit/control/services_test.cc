@@ -595,6 +595,50 @@ TEST_F(Factory, HealthHookWeightOverridesTheConfiguredWeight) {
     EXPECT_EQ(s.weight(web(), slot_of(web(), "10.1.0.13")), 3u);
 }
 
+TEST_F(Factory, SorryServerIsInTheSnapshotButDownWhileThePoolHasQuorum) {
+    config::Config c = base_config();
+    c.virtual_servers[1].sorry_server = config::SorryServer{ip("10.0.0.99"), 53};
+    const lb::Snapshot& s = build(c);
+    ASSERT_EQ(s.service(dns()).real_count, 3u);
+    const uint32_t sorry = slot_of(dns(), "10.0.0.99");
+    EXPECT_EQ(s.real_state(dns(), sorry), lb::RealState::Down);
+    EXPECT_EQ(s.service(dns()).usable_count, 2u);
+    // Resolved ahead of need: the neighbour table is asked for its MAC.
+    EXPECT_TRUE(s.mac_known(dns(), sorry));
+    // The other service has no sorry server and no extra real.
+    EXPECT_EQ(s.service(web()).real_count, 3u);
+}
+
+TEST_F(Factory, SorryServerAloneTakesTrafficWhenQuorumIsLost) {
+    config::Config c = base_config();
+    c.virtual_servers[1].sorry_server = config::SorryServer{ip("10.0.0.99"), 53};
+    build(c);
+    const uint32_t sorry_id = id_of(dns(), "10.0.0.99");
+    RealSources sources = resolved();
+    // As health::ServiceDecision has it on quorum loss: every real removed, sorry active.
+    sources.health = [](size_t vs, size_t) { return health_up(vs != 1); };
+    sources.sorry_active = [](size_t vs) { return vs == 1; };
+    const lb::Snapshot& s = build(c, sources);
+    EXPECT_EQ(s.service(dns()).usable_count, 1u);
+    EXPECT_EQ(id_of(dns(), "10.0.0.99"), sorry_id);  // same id across the change
+    EXPECT_EQ(s.real_status(dns(), sorry_id), lb::RealStatus::Usable);
+    EXPECT_EQ(s.weight(dns(), slot_of(dns(), "10.0.0.99")), 1u);
+    for (uint32_t k = 0; k < 100; ++k) {
+        EXPECT_EQ(s.consistent_pick(dns(), k * 2654435761u), slot_of(dns(), "10.0.0.99"));
+    }
+    // Quorum back: the sorry server leaves again.
+    build(c);
+    EXPECT_EQ(current_->real_status(dns(), sorry_id), lb::RealStatus::Down);
+    EXPECT_EQ(current_->service(dns()).usable_count, 2u);
+}
+
+TEST_F(Factory, SorryServerThatIsAlsoARealIsNotAddedTwice) {
+    config::Config c = base_config();
+    c.virtual_servers[1].sorry_server = config::SorryServer{ip("10.0.0.22"), 53};
+    const lb::Snapshot& s = build(c);
+    EXPECT_EQ(s.service(dns()).real_count, 2u);
+}
+
 constexpr uint32_t kKeys = 50000;
 
 /** Checks that only keys of `drained` moved between `before` and `after`. */
