@@ -22,18 +22,32 @@ public:
         epoll_event ev{};
         ev.events = events;
         ev.data.u64 = token;
-        // One socket per probe at a time: MOD when already known, else ADD.
-        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
-            ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        // One socket per probe at a time, and nearly every probe a new socket: ADD unless this
+        // fd is the one this slot already added (one system call per watch, not a failing MOD
+        // then ADD). The fallbacks keep it right should the bookkeeping ever be off.
+        const int op = fd == added_fd_ ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0) {
+            if (op == EPOLL_CTL_ADD && errno == EEXIST) {
+                ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+            } else if (op == EPOLL_CTL_MOD && errno == ENOENT) {
+                ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+            }
         }
+        added_fd_ = fd;
     }
 
-    void unwatch(int fd) override { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+    void unwatch(int fd) override {
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+        if (fd == added_fd_) {
+            added_fd_ = -1;
+        }
+    }
 
     uint64_t token = 0;  ///< slot index << 32 | probe sequence
 
 private:
     int epoll_fd_;
+    int added_fd_ = -1;  ///< the fd this slot last added and has not unwatched
 };
 
 struct Engine::Slot {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // TCP_CHECK (keepalived check_tcp.c): connect, and close as soon as the handshake completes.
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "health/detail/probes.h"
 #include "health/detail/socket.h"
@@ -8,6 +9,19 @@
 namespace director::health::detail {
 
 namespace {
+
+/**
+ * Makes the close() that follows send RST instead of FIN (SO_LINGER, zero timeout), as
+ * HAProxy's checks close (a "silent" shutdown). A graceful close leaves the director, the
+ * active closer, one TIME_WAIT socket per probe: at 10,000 checks a second that is 600,000
+ * (beyond tcp_max_tw_buckets, with the kernel's overflow warnings), and the FIN exchange
+ * costs a third of a probe's kernel time. The real server sees its accepted connection
+ * reset instead of closed; the verdict is the same (the handshake completed).
+ */
+void close_with_reset(int fd) noexcept {
+    const linger lg{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
 
 class TcpProbe final : public Probe {
 public:
@@ -21,6 +35,7 @@ public:
         }
         sock_.adopt(c.fd);
         if (!c.in_progress) {
+            close_with_reset(sock_.fd());
             sock_.reset();
             return ProbeResult::success();
         }
@@ -30,6 +45,9 @@ public:
 
     std::optional<ProbeResult> on_ready(uint32_t /*events*/, TimePoint /*now*/) override {
         const int err = socket_error(sock_.fd());
+        if (err == 0) {
+            close_with_reset(sock_.fd());
+        }
         sock_.reset();
         if (err != 0) {
             return ProbeResult::failure(errno_text("connect", err));
