@@ -87,6 +87,9 @@ std::string init_only_change(const config::Config& a, const config::Config& b) {
     if (!(a.ports == b.ports)) {
         return "ports";
     }
+    if (a.global.metrics_listen != b.global.metrics_listen) {
+        return "global.metrics_listen";
+    }
     // Restarting a VRRP instance would hand MASTER away (priority 0); until instances are
     // reconciled one by one, their configuration changes only with a restart.
     if (!(a.vrrp_instances == b.vrrp_instances)) {
@@ -190,6 +193,14 @@ Result<std::unique_ptr<Runtime>> Runtime::create(config::Config config, std::str
         return Unexpected{vrrp.error()};
     }
     rt->vrrp_ = std::move(*vrrp);
+    if (!rt->config_.global.metrics_listen.empty()) {
+        auto server = metrics::MetricsServer::start(rt->config_.global.metrics_listen);
+        if (!server) {
+            return Unexpected{server.error()};
+        }
+        rt->metrics_ = std::move(*server);
+        DIRECTOR_LOG(INFO, "serving /metrics on %s", rt->config_.global.metrics_listen.c_str());
+    }
     return rt;
 }
 
@@ -363,6 +374,7 @@ bool Runtime::reload() {
         }
         DIRECTOR_LOG(ERR, "reload rejected: %zu error(s); the running configuration stays",
                      next.error().size());
+        ++reloads_rejected_;
         return false;
     }
     if (const std::string field = init_only_change(config_, *next); !field.empty()) {
@@ -370,12 +382,14 @@ bool Runtime::reload() {
                      "reload rejected: '%s' cannot change while the director runs (restart "
                      "it); the running configuration stays",
                      field.c_str());
+        ++reloads_rejected_;
         return false;
     }
     const vrrp::TimePoint now = control_now();
     if (auto r = health_->reconfigure(*next, now); !r) {
         DIRECTOR_LOG(ERR, "reload rejected: health checks: %s; the running configuration stays",
                      r.error().message.c_str());
+        ++reloads_rejected_;
         return false;
     }
     config::Config previous = std::move(config_);
@@ -385,11 +399,13 @@ bool Runtime::reload() {
                      r.error().message.c_str());
         config_ = std::move(previous);
         (void)health_->reconfigure(config_, now);  // it accepted this configuration before
+        ++reloads_rejected_;
         return false;
     }
     health_->take_changed();  // the snapshot just published has the reloaded verdicts
     configure_neighbours();
     DIRECTOR_LOG(INFO, "reload applied");
+    ++reloads_applied_;
     return true;
 }
 
@@ -470,6 +486,133 @@ void Runtime::poll_health(vrrp::TimePoint now) {
     }
 }
 
+void Runtime::render_metrics(metrics::TextWriter& w) const {
+    using metrics::MetricType;
+    for (const dp::CounterInfo& c : dp::kWorkerCounterInfo) {
+        w.family(std::string("director_worker_") + c.name, c.help, MetricType::Counter);
+        for (size_t i = 0; i < workers_.size(); ++i) {
+            const auto* base = reinterpret_cast<const uint8_t*>(&workers_[i]->counters());
+            w.sample({{"worker", std::to_string(i)},
+                      {"lcore", std::to_string(config_.dpdk.worker_lcores[i])}},
+                     dp::read_relaxed(*reinterpret_cast<const uint64_t*>(base + c.offset)));
+        }
+    }
+    w.family("director_snapshots_published", "Service snapshots published to the workers",
+             MetricType::Counter);
+    w.sample(publisher_->published());
+    w.family("director_reloads", "Configuration reloads (SIGHUP) by result", MetricType::Counter);
+    w.sample({{"result", "applied"}}, reloads_applied_);
+    w.sample({{"result", "rejected"}}, reloads_rejected_);
+    w.family("director_host_frames_dropped",
+             "Frames for the director's own address with no exception TAP to take them",
+             MetricType::Counter);
+    w.sample(host_dropped_);
+    for (size_t i = 0; i < taps_.size(); ++i) {
+        if (taps_[i] == nullptr) {
+            continue;
+        }
+        const metrics::Label tap[] = {{"port", config_.ports[i].name}, {"tap", taps_[i]->name()}};
+        w.family("director_exception_tap_to_kernel_frames",
+                 "Frames handed to the kernel through the exception TAP", MetricType::Counter);
+        w.sample(tap, taps_[i]->to_kernel_frames());
+        w.family("director_exception_tap_to_kernel_errors",
+                 "Frames the kernel's TAP refused", MetricType::Counter);
+        w.sample(tap, taps_[i]->to_kernel_errors());
+        w.family("director_exception_tap_from_kernel_frames",
+                 "Frames the kernel sent through the exception TAP", MetricType::Counter);
+        w.sample(tap, taps_[i]->from_kernel_frames());
+    }
+    if (vrrp_ != nullptr) {
+        const vrrp::InstanceSet& set = vrrp_->instances();
+        w.family("director_vrrp_state", "1 for the VRRP instance's current state",
+                 MetricType::Gauge);
+        for (size_t i = 0; i < set.size(); ++i) {
+            for (const vrrp::State st : {vrrp::State::Init, vrrp::State::Backup,
+                                         vrrp::State::Master, vrrp::State::Fault}) {
+                w.sample({{"instance", set.config(i).name}, {"state", vrrp::to_string(st)}},
+                         set.state(i).state == st ? 1 : 0);
+            }
+        }
+        w.family("director_vrrp_priority", "Effective VRRP priority (advertised)",
+                 MetricType::Gauge);
+        for (size_t i = 0; i < set.size(); ++i) {
+            w.sample({{"instance", set.config(i).name}}, set.state(i).effective_priority);
+        }
+        w.family("director_vrrp_adverts_sent", "VRRP adverts sent", MetricType::Counter);
+        w.sample(vrrp_->adverts_sent());
+        w.family("director_vrrp_adverts_received", "VRRP adverts received and accepted",
+                 MetricType::Counter);
+        w.sample(vrrp_->adverts_received());
+        w.family("director_vrrp_adverts_rejected", "VRRP adverts ignored, by reason",
+                 MetricType::Counter);
+        for (std::size_t r = 0; r < vrrp::kRejectCount; ++r) {
+            w.sample({{"reason", vrrp::counter_name(static_cast<vrrp::Reject>(r))}},
+                     vrrp_->rejects()[r]);
+        }
+    }
+    if (neighbours_ != nullptr) {
+        for (const auto& c : neigh::kTableCounterInfo) {
+            w.family(std::string("director_neighbour_") + c.name, c.help, MetricType::Counter);
+            w.sample(neighbours_->table_counters().*c.field);
+        }
+    }
+    if (health_ != nullptr) {
+        const health::EngineStats h = health_->stats();
+        w.family("director_health_probes", "Health-check probes by result", MetricType::Counter);
+        w.sample({{"result", "succeeded"}}, h.probes_succeeded);
+        w.sample({{"result", "failed"}}, h.probes_failed - h.probe_timeouts);
+        w.sample({{"result", "timeout"}}, h.probe_timeouts);
+        w.family("director_health_probes_in_flight", "Health-check probes running now",
+                 MetricType::Gauge);
+        w.sample(h.in_flight);
+        w.family("director_real_server_up",
+                 "1 when the real server is in its virtual server's pool (all checks pass)",
+                 MetricType::Gauge);
+        for (size_t v = 0; v < health_->virtual_servers(); ++v) {
+            const config::VirtualServer& vs = config_.virtual_servers[v];
+            const std::string vs_name = health::format_trio(vs.address, vs.protocol, vs.port);
+            for (size_t r = 0; r < vs.real_servers.size(); ++r) {
+                const config::RealServer& rs = vs.real_servers[r];
+                w.sample({{"virtual_server", vs_name},
+                          {"real_server", health::format_trio(rs.address, vs.protocol, rs.port)}},
+                         health_->real(v, r).present ? 1 : 0);
+            }
+        }
+        w.family("director_real_server_weight", "Weight published for the real server",
+                 MetricType::Gauge);
+        for (size_t v = 0; v < health_->virtual_servers(); ++v) {
+            const config::VirtualServer& vs = config_.virtual_servers[v];
+            const std::string vs_name = health::format_trio(vs.address, vs.protocol, vs.port);
+            for (size_t r = 0; r < vs.real_servers.size(); ++r) {
+                const config::RealServer& rs = vs.real_servers[r];
+                w.sample({{"virtual_server", vs_name},
+                          {"real_server", health::format_trio(rs.address, vs.protocol, rs.port)}},
+                         health_->real(v, r).weight);
+            }
+        }
+        w.family("director_sorry_server_active",
+                 "1 while the sorry server replaces the real servers (quorum lost)",
+                 MetricType::Gauge);
+        for (size_t v = 0; v < health_->virtual_servers(); ++v) {
+            const config::VirtualServer& vs = config_.virtual_servers[v];
+            w.sample({{"virtual_server", health::format_trio(vs.address, vs.protocol, vs.port)}},
+                     health_->decision(v).sorry_active ? 1 : 0);
+        }
+    }
+}
+
+void Runtime::publish_metrics() {
+    if (metrics_ == nullptr) {
+        return;
+    }
+    metrics::TextWriter w;
+    render_metrics(w);
+    for (const std::string& e : w.errors()) {
+        DIRECTOR_LOG(WARNING, "metrics: %s", e.c_str());
+    }
+    metrics_->publish(w.take());
+}
+
 int Runtime::run() {
     block_control_signals();
     const sigset_t set = control_signals();
@@ -510,6 +653,7 @@ int Runtime::run() {
     DIRECTOR_LOG(INFO, "running: %zu worker(s), %zu port(s), %zu virtual server(s)",
                  workers_.size(), ports_.size(), config_.virtual_servers.size());
 
+    neigh::TimePoint next_metrics = neigh_now();
     bool running = true;
     while (running) {
         epoll_event events[8];
@@ -544,6 +688,10 @@ int Runtime::run() {
             }
         }
         publisher_->poll_reclaim();
+        if (now >= next_metrics) {
+            publish_metrics();
+            next_metrics = now + std::chrono::seconds(1);
+        }
     }
     shutdown();
     close(ep);

@@ -3,7 +3,8 @@
 // the workers and their exception channels, and runs the control lcore's event loop
 // (signals, reload, exception frames and the exception TAPs, health checks, VRRP, neighbour
 // resolution, RCU reclamation) until SIGTERM or SIGINT. SIGHUP
-// reloads the configuration; SIGUSR1 logs every worker counter on one `stats` line.
+// reloads the configuration; SIGUSR1 logs every worker counter on one `stats` line. Once a
+// second the loop renders every counter and state for Prometheus (`global.metrics_listen`).
 //
 // Life cycle (DPDK l3fwd main.c: validate everything, then launch):
 //   create()  ports up, tables allocated, first snapshot published — nothing runs yet;
@@ -32,6 +33,8 @@
 #include "dataplane/worker.h"
 #include "health/engine.h"
 #include "lb/snapshot.h"
+#include "metrics/exposition.h"
+#include "metrics/server.h"
 #include "rcu/publisher.h"
 
 namespace director::ctl {
@@ -83,6 +86,8 @@ private:
     void to_host(uint16_t port_id, std::span<const uint8_t> frame);
     void drain_host_taps();
     void poll_health(vrrp::TimePoint now);
+    void render_metrics(metrics::TextWriter& w) const;
+    void publish_metrics();
     void shutdown();
     void log_summary() const;
     void log_stats() const;
@@ -104,6 +109,9 @@ private:
     std::vector<std::unique_ptr<HostTap>> taps_;  // per port (config order); null = none
     std::unique_ptr<health::Engine> health_;
     uint64_t host_dropped_ = 0;  // host traffic with no exception TAP to take it
+    std::unique_ptr<metrics::MetricsServer> metrics_;
+    uint64_t reloads_applied_ = 0;
+    uint64_t reloads_rejected_ = 0;
     uint64_t neigh_version_ = 0;
     bool launched_ = false;
 };

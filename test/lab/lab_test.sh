@@ -103,6 +103,25 @@ if command -v tshark >/dev/null; then
 fi
 
 state=/run/director-lab
+# 1a. Prometheus: ds1's /metrics (global.metrics_listen 127.0.0.1:9100 in its namespace) is
+#     valid exposition text and tells what happened: MASTER, packets forwarded, both reals up.
+sleep 1.2   # rendered once a second
+if ip netns exec ds1 curl -s -m 2 http://127.0.0.1:9100/metrics >"$work/metrics.txt"; then
+    if command -v promtool >/dev/null; then
+        promtool check metrics <"$work/metrics.txt" >"$work/promtool.txt" 2>&1 &&
+            echo "ok lab: /metrics passes promtool check metrics ($(grep -vc '^#' "$work/metrics.txt") samples)" ||
+            { echo "not ok lab: promtool check metrics failed"; sed 's/^/    # /' "$work/promtool.txt" | head; }
+    fi
+    fwd=$(awk '/^director_worker_forwarded_total/ {s += $2} END {print s + 0}' "$work/metrics.txt")
+    grep -q '^director_vrrp_state{instance="VI_1",state="MASTER"} 1$' "$work/metrics.txt" &&
+        [ "$fwd" -ge 1000 ] &&
+        [ "$(grep -c '^director_real_server_up{.*} 1$' "$work/metrics.txt")" -eq 2 ] &&
+        echo "ok lab: /metrics shows ds1 MASTER, $fwd packets forwarded, both real servers up" ||
+        { echo "not ok lab: /metrics content unexpected (forwarded $fwd)"; grep -E 'vrrp_state|real_server_up|forwarded' "$work/metrics.txt" | sed 's/^/    # /'; }
+else
+    echo "not ok lab: no answer from ds1's /metrics on 127.0.0.1:9100"
+fi
+
 # 1b. Stop nginx on rs1: the seed's TCP_CHECK (connect_timeout 10 s, retry 3, delay_before_retry
 #     3 s, delay_loop 3 s) removes it within 10 + 3 x 3 + 3 = 22 s; from then on every request
 #     lands on rs2 and none fails, the clients persisted on rs1 included. Started again, rs1

@@ -137,6 +137,16 @@ TEST(InitOnlyChange, GlobalChangesAreAllowed) {
     EXPECT_EQ(init_only_change(a, b), "");
 }
 
+// The /metrics listener is bound once at start (civetweb cannot rebind in place).
+TEST(InitOnlyChange, MetricsListenIsNamed) {
+    const config::Config a = running();
+    config::Config b = a;
+    b.global.metrics_listen = "127.0.0.1:9200";
+    EXPECT_EQ(init_only_change(a, b), "global.metrics_listen");
+    b.global.metrics_listen = "";
+    EXPECT_EQ(init_only_change(a, b), "global.metrics_listen");
+}
+
 // Reconfiguring a running VRRP instance in place is not implemented: restarting it would hand
 // MASTER away with a priority-0 advert, so a reload that changes VRRP is refused by name.
 TEST(InitOnlyChange, VrrpChangesNeedARestart) {
