@@ -131,13 +131,38 @@ private:
         rte_mbuf* pkts[kBurstSize];
     };
 
+    // The per-packet chain: classify -> forward_flow -> rewrite_to_real is inlined into
+    // process_burst (worker.cc); the *_slow / *_other functions hold the rare branches, out of
+    // line and marked cold.
+
+    /** Parses a frame the fast parser declined (parse_frame), hashes and prefetches if Ok. */
+    [[gnu::noinline]] void parse_slow(const rte_mbuf* m, net::ParsedPacket& pp,
+                                      uint32_t& hash) noexcept;
     Action classify(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
-                    net::Verdict v, uint32_t hash, uint32_t now_s, uint16_t& tx_port) noexcept;
+                    uint32_t hash, uint32_t now_s, uint16_t& tx_port) noexcept;
+    /** classify for everything but unicast TCP/UDP: ARP, VRRP, ND, ICMP, fragments, group. */
+    [[gnu::noinline, gnu::cold]] Action classify_other(const lb::Snapshot& snap, rte_mbuf* m,
+                                                       const net::ParsedPacket& pp,
+                                                       const PortContext& port, bool group,
+                                                       uint32_t hash, uint32_t now_s,
+                                                       uint16_t& tx_port) noexcept;
+    [[gnu::noinline]] Action punt(rte_mbuf* m, PuntReason why, uint64_t& counter) noexcept;
+    /** Hit on a forwardable real inline; everything else through forward_flow_slow. */
     Action forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_mbuf* m,
                         const net::ParsedPacket& pp, uint32_t hash, uint32_t now_s,
                         uint16_t& tx_port) noexcept;
-    Action forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
-                              uint32_t now_s, uint16_t& tx_port) noexcept;
+    /** Miss, or a hit whose real is gone / without MAC: schedule, insert, or drop. */
+    [[gnu::noinline]] Action forward_flow_slow(const lb::Snapshot& snap, uint32_t svc,
+                                               rte_mbuf* m, const net::ParsedPacket& pp,
+                                               uint32_t hash, uint32_t slot, uint32_t now_s,
+                                               uint16_t& tx_port) noexcept;
+    /** Extends the connection's persistence template (ConnUpdate::hold_due). */
+    [[gnu::noinline]] void hold_template(const lb::ServiceInfo& si, const net::FlowKey& k,
+                                         uint32_t conn_expires, uint32_t now_s) noexcept;
+    [[gnu::noinline, gnu::cold]] Action forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,
+                                                           const net::ParsedPacket& pp,
+                                                           uint32_t now_s,
+                                                           uint16_t& tx_port) noexcept;
     uint32_t choose_new(const lb::Snapshot& snap, uint32_t svc, const net::ParsedPacket& pp,
                         uint32_t flow_hash, uint32_t now_s) noexcept;
     /** Sets the real's MAC as destination and the tx port's as source; counts on success. */

@@ -319,6 +319,27 @@ public:
                         uint32_t now_s) noexcept;
 
     /**
+     * Would insert() of a new key with this hash find no room, i.e. return Full? True when
+     * the hash's bucket holds four live entries that an insert may not evict (ESTABLISHED or
+     * UDP); an empty, expired or evictable way means an insert would succeed. The worker asks
+     * this before IPVS's strict "no SYN, no entry: drop" rule (sloppy_tcp off): a flow whose
+     * SYN met a full bucket was forwarded untracked, and its later packets must not be
+     * dropped for the entry the table could not give it.
+     *
+     * Caller: the owning worker lcore only. Reads one cache line, writes nothing. noexcept.
+     */
+    bool insert_would_fail(uint32_t hash, uint32_t now_s) const noexcept {
+        const ConnBucket& bk = buckets_[detail::nonzero_hash(hash) & mask_];
+        for (unsigned w = 0; w < kBucketWays; ++w) {
+            if (bk.hash[w] == 0 || !time_after(bk.expires[w], now_s) ||
+                evict_rank(state_of(bk.real_state[w])) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Point a live entry at another real (the snapshot says its real is gone; H9), keeping its
      * state and expiry; counts move with it.
      */

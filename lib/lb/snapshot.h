@@ -45,6 +45,7 @@
 #include "common/result.h"
 #include "lb/maglev.h"
 #include "net/addr.h"
+#include "net/flow.h"
 
 namespace director::lb {
 
@@ -214,8 +215,8 @@ public:
         const uint32_t meta = (uint32_t{port} << 16) | (uint32_t{proto} << 8) |
                               static_cast<uint8_t>(net::Family::V4);
         // Equal to hash_key() of the VipKey {addr = a, 0..., port, proto, V4}.
-        const uint32_t h = rte_hash_crc_8byte(
-            0, rte_hash_crc_8byte(uint64_t{a}, rte_hash_crc_4byte(meta, 0x9e3779b9u)));
+        const uint32_t h =
+            net::crc32c_u64(0, net::crc32c_u64(uint64_t{a}, net::crc32c_u32(meta, 0x9e3779b9u)));
         // VipKey bytes 16..19 as one little-endian word: port, proto, family.
         const uint32_t tail = uint32_t{port} | (uint32_t{proto} << 16) |
                               (uint32_t{static_cast<uint8_t>(net::Family::V4)} << 24);
@@ -460,8 +461,7 @@ private:
         std::memcpy(&a1, key.addr + 8, 8);
         const uint32_t meta =
             (uint32_t{key.port} << 16) | (uint32_t{key.proto} << 8) | key.family;
-        return rte_hash_crc_8byte(a1,
-                                  rte_hash_crc_8byte(a0, rte_hash_crc_4byte(meta, 0x9e3779b9u)));
+        return net::crc32c_u64(a1, net::crc32c_u64(a0, net::crc32c_u32(meta, 0x9e3779b9u)));
     }
 
     // Services.

@@ -63,6 +63,29 @@ inline FlowKey reversed(const FlowKey& k) noexcept {
     return r;
 }
 
+/**
+ * One CRC32-C step over 8 bytes, the same function as rte_hash_crc_8byte. Where the compiler
+ * may assume SSE4.2 (the datapath's -march baseline) it is the crc32 instruction itself:
+ * rte_hash_crc_8byte reads a run-time algorithm flag and branches on it twice per call, which
+ * was a tenth of the per-packet instructions spent hashing. Elsewhere it is DPDK's function.
+ */
+inline uint32_t crc32c_u64(uint64_t data, uint32_t init) noexcept {
+#if defined(__SSE4_2__) && defined(__x86_64__)
+    return static_cast<uint32_t>(__builtin_ia32_crc32di(init, data));
+#else
+    return rte_hash_crc_8byte(data, init);
+#endif
+}
+
+/** One CRC32-C step over 4 bytes, the same function as rte_hash_crc_4byte (see crc32c_u64). */
+inline uint32_t crc32c_u32(uint32_t data, uint32_t init) noexcept {
+#if defined(__SSE4_2__)
+    return __builtin_ia32_crc32si(init, data);
+#else
+    return rte_hash_crc_4byte(data, init);
+#endif
+}
+
 /** Default seed for flow_hash and client_hash. Both directors must use the same seed. */
 inline constexpr uint32_t kFlowHashSeed = 0x9e3779b9u;
 
@@ -81,7 +104,7 @@ inline uint32_t flow_hash(const FlowKey& key, uint32_t seed = kFlowHashSeed) noe
     std::memcpy(w, &key, sizeof w);
     uint32_t h = seed;
     for (uint64_t word : w) {
-        h = rte_hash_crc_8byte(word, h);
+        h = crc32c_u64(word, h);
     }
     return h;
 }
@@ -112,9 +135,9 @@ inline uint32_t client_hash(const uint8_t* addr, Family family, unsigned prefix_
     const uint64_t lo_mask = bits <= 64 ? 0ull : (bits >= 128 ? ~0ull : ~0ull << (128 - bits));
     hi &= rte_cpu_to_be_64(hi_mask);
     lo &= rte_cpu_to_be_64(lo_mask);
-    uint32_t h = rte_hash_crc_4byte(static_cast<uint32_t>(family), seed);
-    h = rte_hash_crc_8byte(hi, h);
-    return rte_hash_crc_8byte(lo, h);
+    uint32_t h = crc32c_u32(static_cast<uint32_t>(family), seed);
+    h = crc32c_u64(hi, h);
+    return crc32c_u64(lo, h);
 }
 
 /** client_hash over an IpAddress; see the byte overload. */

@@ -27,11 +27,16 @@
 // parse_arp on frames punted to it. Thread-safe (no shared state), noexcept, no allocation.
 #pragma once
 
+#include <rte_branch_prediction.h>
+
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "common/cacheline.h"
 #include "net/addr.h"
+#include "net/checksum.h"
+#include "net/detail/bytes.h"
 #include "net/flow.h"
 #include "net/verdict.h"
 
@@ -56,9 +61,9 @@ inline constexpr uint32_t kEthSrcOffset = 6;  ///< source MAC: the next 6
 inline constexpr unsigned kMaxIpv6ExtHeaders = 8;
 
 /**
- * Everything the datapath needs from one frame. POD, about 100 bytes; the parser overwrites
- * every field. Offsets count from the first byte of the frame. Which fields are meaningful
- * depends on the verdict:
+ * Everything the datapath needs from one frame. POD, about 100 bytes; parse_frame overwrites
+ * every field, parse_frame_fast every field but `inner` (see there). Offsets count from the
+ * first byte of the frame. Which fields are meaningful depends on the verdict:
  *
  *   verdict    flow                                      L4 fields                   inner
  *   Ok         addresses, proto, ports (TCP/UDP only)    l4_offset, tcp_flags/icmp_*  -
@@ -108,9 +113,125 @@ struct ParseOptions {
     /// the buffer but not past pkt_len gives TruncatedSegment.
     uint32_t pkt_len = 0;
     /// Verify the IPv4 header checksum (RFC 791 3.1). Clear it when the NIC has already
-    /// verified it (RTE_MBUF_F_RX_IP_CKSUM_GOOD).
+    /// verified it (RTE_MBUF_F_RX_IP_CKSUM_GOOD); see parse_frame_fast for the policy.
     bool verify_ipv4_checksum = true;
 };
+
+/**
+ * The common frame in one straight pass: Ethernet (untagged or one 802.1Q tag), IPv4 without
+ * options, not a fragment, TCP or UDP, all in one segment. When it returns true, `out` holds
+ * exactly what parse_frame would have stored (verdict Ok) except `inner`, which is not written
+ * (it means nothing for Ok; zeroing its 40 bytes per packet was a measurable share of the
+ * parser's cost). When it returns false, nothing is decided: the frame is of another kind or
+ * malformed, `out` may be partly written, and the caller runs parse_frame, which names the
+ * verdict. Every check of parse_frame on this path is made here too, in the same terms (the
+ * RFC clauses are cited in parse.cc); test/unit/net checks that both agree on every frame of
+ * the fuzz corpus.
+ *
+ * IPv4 header checksum policy. Linux verifies it in ip_rcv before IPVS sees the packet, so
+ * LVS-DR never forwards a corrupted header, and neither do we; but it costs nothing where the
+ * NIC has verified it: the caller passes verify_ipv4_checksum = false when the mbuf says
+ * RTE_MBUF_F_RX_IP_CKSUM_GOOD (or _NONE: header verified, field not recomputed), and true when
+ * the PMD gives no verdict (virtual PMDs, net_pcap) or says BAD (software then decides, and
+ * agrees). The software check of an option-less header is a handful of adds (checksum.h).
+ *
+ * Caller: any lcore; the worker's per-packet path. Inline, noexcept, reads at most `len` bytes.
+ *
+ * @param data     first byte of the Ethernet header
+ * @param len      bytes readable at data (data_len)
+ * @param pkt_len  length of the whole packet (pkt_len), or 0 for "len is the whole frame"
+ * @param verify_ipv4_checksum  as ParseOptions::verify_ipv4_checksum
+ * @param out      filled on true (all fields but `inner`)
+ * @return true: Ok, out filled; false: call parse_frame
+ */
+[[gnu::always_inline]] inline bool parse_frame_fast(const uint8_t* data, uint32_t len,
+                                                    uint32_t pkt_len, bool verify_ipv4_checksum,
+                                                    ParsedPacket& out) noexcept {
+    constexpr uint32_t kIpHdr = 20;  // IHL 5: no options
+    constexpr uint32_t kUdpHdr = 8;
+    constexpr uint32_t kTcpHdr = 20;
+    // One segment holding the whole frame, so every bound below is against `len`; the
+    // shortest frame this path accepts is Ethernet + IPv4 + UDP.
+    if (unlikely((pkt_len != 0 && pkt_len != len) || len < kEtherHdrLen + kIpHdr + kUdpHdr)) {
+        return false;
+    }
+    uint32_t l2 = kEtherHdrLen;
+    uint16_t type = detail::load_be16(data + 12);
+    uint16_t tci = 0;
+    const bool vlan = type == kEtherTypeVlan;
+    if (vlan) {
+        if (unlikely(len < kEtherHdrLen + kVlanTagLen + kIpHdr + kUdpHdr)) {
+            return false;
+        }
+        tci = detail::load_be16(data + 14);
+        type = detail::load_be16(data + 16);
+        l2 += kVlanTagLen;
+    }
+    const uint8_t* ip = data + l2;
+    // Version 4 with IHL 5 in one compare; options and everything else take parse_frame.
+    if (unlikely(type != kEtherTypeIpv4 || ip[0] != 0x45)) {
+        return false;
+    }
+    // Total length covers header plus at least a UDP header, within what the link delivered;
+    // no fragment (MF clear, offset 0; DF may be set).
+    const uint32_t total = detail::load_be16(ip + 2);
+    if (unlikely(total < kIpHdr + kUdpHdr || total > len - l2 ||
+                 (detail::load_be16(ip + 6) & 0x3fffu) != 0)) {
+        return false;
+    }
+    if (verify_ipv4_checksum && unlikely(!ipv4_header_checksum_ok(ip, kIpHdr))) {
+        return false;
+    }
+    const uint8_t proto = ip[9];
+    const uint8_t* l4 = ip + kIpHdr;
+    const uint32_t l4_len = total - kIpHdr;
+    uint8_t tcp_flags = 0;
+    if (proto == kIpProtoTcp) {
+        // Data offset >= 5 words, header with options inside the IP payload.
+        if (unlikely(l4_len < kTcpHdr)) {
+            return false;
+        }
+        const uint32_t doff = (uint32_t{l4[12]} >> 4) * 4;
+        if (unlikely(doff < kTcpHdr || doff > l4_len)) {
+            return false;
+        }
+        tcp_flags = l4[13];
+    } else if (proto == kIpProtoUdp) {
+        const uint32_t ulen = detail::load_be16(l4 + 4);
+        if (unlikely(ulen < kUdpHdr || ulen > l4_len)) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    FlowKey& k = out.flow;
+    std::memcpy(k.src_addr.data(), ip + 12, 4);
+    std::memset(k.src_addr.data() + 4, 0, 12);
+    std::memcpy(k.dst_addr.data(), ip + 16, 4);
+    std::memset(k.dst_addr.data() + 4, 0, 12);
+    std::memcpy(&k.src_port, l4, 2);
+    std::memcpy(&k.dst_port, l4 + 2, 2);
+    k.proto = proto;
+    k.family = Family::V4;
+    k.reserved[0] = 0;
+    k.reserved[1] = 0;
+    out.l3_len = total;
+    out.ethertype = kEtherTypeIpv4;
+    out.vlan_tci = tci;
+    out.l3_offset = static_cast<uint16_t>(l2);
+    out.l4_offset = static_cast<uint16_t>(l2 + kIpHdr);
+    out.inner_l3_offset = 0;
+    out.l2_len = static_cast<uint8_t>(l2);
+    out.tcp_flags = tcp_flags;
+    out.icmp_type = 0;
+    out.icmp_code = 0;
+    out.has_vlan = vlan;
+    out.is_fragment = false;
+    out.is_first_fragment = false;
+    out.inner_is_fragment = false;
+    out.verdict = Verdict::Ok;
+    return true;
+}
 
 /**
  * Parses one Ethernet frame. Reads at most `len` bytes from `data` and never writes it.

@@ -490,6 +490,103 @@ TEST_F(Ipvs, FullConnectionTableStillForwardsAndKeepsFlowsTogether) {
     EXPECT_EQ(d->counter("drop_no_real") + d->counter("drop_tcp_no_conn"), 0u);
 }
 
+TEST_F(Ipvs, WithoutSloppyTcpUntrackedFlowsOfAFullTableAreNotDropped) {
+    // sloppy_tcp off and a full table: the SYN is forwarded untracked by consistent hash (the
+    // table cannot hold it), so its later packets, which find no entry and carry no SYN, must
+    // follow it instead of meeting the strict drop.
+    DirectorOptions opt;
+    opt.conn_capacity = 4;  // one bucket of four entries
+    opt.policy.sloppy_tcp = false;
+    auto d = director(
+        [](uint16_t p) {
+            return std::vector{rr_service({real(kRs1, p), real(kRs2, p), real(kRs3, p)})};
+        },
+        opt);
+    ASSERT_TRUE(d);
+    ASSERT_EQ(d->worker().conn_table().capacity(), 4u);
+    for (uint16_t sport = 10000; sport < 10004; ++sport) {
+        ASSERT_NE(d->route(syn(kClient, sport)), "drop");
+        ASSERT_NE(d->route(ack(kClient, sport)), "drop");
+    }
+    ASSERT_EQ(d->worker().conn_table().size(), 4u);
+    std::set<std::string> used;
+    for (uint16_t sport = 11000; sport < 11012; ++sport) {
+        const std::string first = d->route(syn(kClient2, sport));
+        ASSERT_NE(first, "drop");
+        used.insert(first);
+        for (int i = 0; i < 4; ++i) {
+            EXPECT_EQ(d->route(ack(kClient2, sport)), first) << "untracked flow dropped or moved";
+        }
+        EXPECT_EQ(d->route(tcp(kClient2, sport, kTcpFin | kTcpAck)), first);
+    }
+    EXPECT_GE(used.size(), 2u);
+    EXPECT_EQ(d->counter("drop_tcp_no_conn"), 0u);
+    EXPECT_EQ(d->counter("conn_untracked"), 12u * 6);
+    EXPECT_EQ(d->counter("conn_sloppy"), 0u) << "strict mode schedules nothing sloppily";
+    // The tracked connections are unaffected.
+    for (uint16_t sport = 10000; sport < 10004; ++sport) {
+        EXPECT_NE(d->route(ack(kClient, sport)), "drop");
+    }
+    EXPECT_EQ(d->counter("conn_hit"), 4u + 4u);
+}
+
+TEST_F(Ipvs, PersistentFlowsOfAFullTableFollowTheirTemplate) {
+    // A persistent service whose connection table is full: the SYN is scheduled through the
+    // client's template (rr over three reals), and the flow's later packets, which find no
+    // connection entry, must reach that same real, not the client's consistent-hash pick.
+    DirectorOptions opt;
+    opt.conn_capacity = 4;
+    auto d = director(
+        [](uint16_t p) {
+            return std::vector{rr_service({real(kRs1, p), real(kRs2, p), real(kRs3, p)}, 300)};
+        },
+        opt);
+    ASSERT_TRUE(d);
+    for (uint16_t sport = 10000; sport < 10004; ++sport) {
+        ASSERT_NE(d->route(syn(kClient, sport)), "drop");
+        ASSERT_NE(d->route(ack(kClient, sport)), "drop");
+    }
+    ASSERT_EQ(d->worker().conn_table().size(), 4u);
+    // New clients, one flow each: rr gives them different reals, so for most of them the
+    // consistent-hash pick differs from the template's real.
+    const std::string_view clients[] = {"10.99.0.101", "10.99.0.102", "10.99.0.103",
+                                         "10.99.0.104", "10.99.0.105", "10.99.0.106"};
+    std::set<std::string> used;
+    for (const std::string_view c : clients) {
+        const std::string first = d->route(syn(c, 12000));
+        ASSERT_NE(first, "drop");
+        used.insert(first);
+        for (int i = 0; i < 3; ++i) {
+            EXPECT_EQ(d->route(ack(c, 12000)), first) << "untracked flow left its template's real";
+        }
+    }
+    EXPECT_EQ(used.size(), 3u) << "rr over the templates";
+    EXPECT_EQ(d->counter("conn_untracked"), 6u * 4);
+}
+
+TEST_F(Ipvs, WithoutSloppyTcpStrayAcksAreDroppedWhileTheTableHasRoom) {
+    // The exception is for flows the table could not hold: a bucket full of half-open entries
+    // would have given one up to this flow's SYN, so an ACK without entry is still dropped;
+    // and so it is when the bucket has a free way.
+    DirectorOptions opt;
+    opt.conn_capacity = 4;
+    opt.policy.sloppy_tcp = false;
+    auto d = director(
+        [](uint16_t p) {
+            return std::vector{rr_service({real(kRs1, p), real(kRs2, p)})};
+        },
+        opt);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->route(ack(kClient2, 11500)), "drop") << "empty table";
+    for (uint16_t sport = 10000; sport < 10004; ++sport) {
+        ASSERT_NE(d->route(syn(kClient, sport)), "drop");  // half-open: evictable
+    }
+    ASSERT_EQ(d->worker().conn_table().size(), 4u);
+    EXPECT_EQ(d->route(ack(kClient2, 11501)), "drop") << "half-open entries make room";
+    EXPECT_EQ(d->counter("drop_tcp_no_conn"), 2u);
+    EXPECT_EQ(d->counter("conn_untracked"), 0u);
+}
+
 TEST_F(Ipvs, UntrackedFlowKeepsItsDrainedReal) {
     // Weight 0 lets existing connections finish (§3.6), also those the full table could not
     // track: their packets must keep reaching the drained real.

@@ -412,6 +412,35 @@ TEST(ConnTable, EstablishedOnlyBucketsReportFull) {
     }
 }
 
+TEST(ConnTable, InsertWouldFailExactlyWhenInsertReportsFull) {
+    auto t = make_table(4);  // one bucket
+    EXPECT_FALSE(t->insert_would_fail(9, 0)) << "empty bucket";
+    for (uint32_t h = 1; h <= 3; ++h) {
+        (void)t->insert(h, 0, 1, S::Established, 0);
+    }
+    EXPECT_FALSE(t->insert_would_fail(9, 0)) << "one way free";
+    (void)t->insert(4, 0, 1, S::SynRecv, 0);
+    EXPECT_FALSE(t->insert_would_fail(9, 1)) << "a half-open entry is evictable";
+    (void)t->update_state(t->lookup(4, 0, 1), kTcpAck, 1);
+    EXPECT_TRUE(t->insert_would_fail(9, 1)) << "four live ESTABLISHED entries";
+    EXPECT_TRUE(t->insert_would_fail(0, 1)) << "every hash maps to the one bucket";
+    EXPECT_EQ(t->insert(9, 0, 2, S::SynRecv, 1).outcome, InsertOutcome::Full);
+    // Entries expire: an expired way is room again, without any probe or sweep.
+    EXPECT_FALSE(t->insert_would_fail(9, 1 + ConnTimeouts{}.established));
+    // The probe writes nothing: every entry is still there.
+    EXPECT_EQ(t->size(), 4u);
+    (void)t->update_state(t->lookup(2, 0, 1), kTcpFin, 1);
+    EXPECT_FALSE(t->insert_would_fail(9, 1)) << "a closing entry is evictable";
+    EXPECT_EQ(t->insert(9, 0, 2, S::SynRecv, 1).outcome, InsertOutcome::EvictedClosing);
+    // Full of UDP flows: never evicted either.
+    auto u = make_table(4);
+    for (uint32_t h = 1; h <= 4; ++h) {
+        (void)u->insert(h, 0, 0, S::Udp, 0);
+    }
+    EXPECT_TRUE(u->insert_would_fail(9, 1));
+    EXPECT_EQ(u->insert(9, 0, 0, S::SynRecv, 1).outcome, InsertOutcome::Full);
+}
+
 // ---- expiry ---------------------------------------------------------------------------------
 
 TEST(ConnTable, ExpiredSlotIsReusedByInsert) {

@@ -312,6 +312,87 @@ TEST(Parser, EveryTableRowGetsItsVerdict) {
     }
 }
 
+// parse_frame_fast takes only frames parse_frame calls Ok: every malformed row of the table
+// (each drop reason) is declined, in an exact-size buffer (ASan: no overread).
+TEST(ParserFastPath, DeclinesEveryRowThatIsNotOk) {
+    int taken = 0;
+    for (const VerdictCase& c : verdict_cases()) {
+        ParsedPacket pp;
+        ExactBuffer buf(c.frame, c.frame.size());
+        const bool fast = parse_frame_fast(buf.data.get(), buf.len, c.opts.pkt_len,
+                                           c.opts.verify_ipv4_checksum, pp);
+        if (c.expected != Verdict::Ok) {
+            EXPECT_FALSE(fast) << c.description << "\n" << test::hex(c.frame);
+        } else if (fast) {
+            ++taken;
+            EXPECT_EQ(pp.verdict, Verdict::Ok) << c.description;
+        }
+    }
+    EXPECT_GT(taken, 0) << "no Ok row of the table took the fast path";
+}
+
+TEST(ParserFastPath, TakesTheCommonFramesWithTheSameFields) {
+    const std::vector<std::pair<const char*, Bytes>> frames = {
+        {"TCP SYN", client_to_vip4().tcp(40000, 80).flags(test::kTcpSyn).mss(1460).build()},
+        {"TCP ACK padded to 60",
+         client_to_vip4().tcp(40000, 80).flags(test::kTcpAck).pad_to(60).build()},
+        {"UDP in a VLAN", client_to_vip4().vlan(7).udp(5353, 53).payload("query").build()},
+        {"UDP length shorter than payload",
+         client_to_vip4().udp(1, 53).payload("abcd").udp_length(9).build()},
+        {"DF set", client_to_vip4().dont_fragment().tcp(1, 2).build()},
+    };
+    for (const auto& [name, f] : frames) {
+        ExactBuffer buf(f, f.size());
+        ParsedPacket full;
+        ASSERT_EQ(parse_frame(buf.data.get(), buf.len, full), Verdict::Ok) << name;
+        ParsedPacket fast;
+        std::memset(static_cast<void*>(&fast), 0x5a, sizeof fast);
+        ASSERT_TRUE(parse_frame_fast(buf.data.get(), buf.len, 0, true, fast)) << name;
+        EXPECT_EQ(fast.flow, full.flow) << name;
+        EXPECT_EQ(fast.l3_len, full.l3_len) << name;
+        EXPECT_EQ(fast.ethertype, full.ethertype) << name;
+        EXPECT_EQ(fast.vlan_tci, full.vlan_tci) << name;
+        EXPECT_EQ(fast.l2_len, full.l2_len) << name;
+        EXPECT_EQ(fast.l3_offset, full.l3_offset) << name;
+        EXPECT_EQ(fast.l4_offset, full.l4_offset) << name;
+        EXPECT_EQ(fast.tcp_flags, full.tcp_flags) << name;
+        EXPECT_EQ(fast.has_vlan, full.has_vlan) << name;
+        EXPECT_FALSE(fast.is_fragment) << name;
+        EXPECT_EQ(fast.verdict, Verdict::Ok) << name;
+        // pkt_len equal to the buffer is the same single segment.
+        EXPECT_TRUE(parse_frame_fast(buf.data.get(), buf.len, buf.len, true, fast)) << name;
+    }
+}
+
+TEST(ParserFastPath, LeavesEverythingElseToParseFrame) {
+    const std::vector<std::pair<const char*, Bytes>> frames = {
+        {"IPv4 options", client_to_vip4().ipv4_options({0x94, 4, 0, 0}).tcp(1, 2).build()},
+        {"first fragment", client_to_vip4().fragment(0, true).udp(1, 53).payload_size(40).build()},
+        {"ICMP echo", client_to_vip4().echo_request(1, 2).build()},
+        {"IPv6 TCP", client_to_vip6().tcp(40000, 80).build()},
+        {"ARP", who_has_vip().build()},
+        {"bad header checksum", client_to_vip4().ipv4_checksum(0xdead).tcp(1, 2).build()},
+    };
+    for (const auto& [name, f] : frames) {
+        ExactBuffer buf(f, f.size());
+        ParsedPacket pp;
+        EXPECT_FALSE(parse_frame_fast(buf.data.get(), buf.len, 0, true, pp)) << name;
+    }
+    // The NIC verified the header: the checksum field is not read.
+    const Bytes bad = client_to_vip4().ipv4_checksum(0xdead).tcp(1, 2).build();
+    ExactBuffer buf(bad, bad.size());
+    ParsedPacket pp;
+    EXPECT_TRUE(parse_frame_fast(buf.data.get(), buf.len, 0, false, pp));
+    // First segment of a longer packet: parse_frame decides (TruncatedSegment rules).
+    EXPECT_FALSE(parse_frame_fast(buf.data.get(), buf.len, buf.len + 100, false, pp));
+    // Every truncation is declined, without reading past the cut.
+    const Bytes tcp = client_to_vip4().vlan(3).tcp(40000, 80).mss(1460).build();
+    for (std::size_t n = 0; n < tcp.size(); ++n) {
+        ExactBuffer cut(tcp, n);
+        EXPECT_FALSE(parse_frame_fast(cut.data.get(), cut.len, 0, true, pp)) << "cut at " << n;
+    }
+}
+
 TEST(Parser, TableCoversEveryVerdictAndDropReason) {
     std::set<Verdict> seen;
     for (const VerdictCase& c : verdict_cases()) {
