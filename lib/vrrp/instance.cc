@@ -550,6 +550,84 @@ private:
 
 }  // namespace
 
+bool same_identity(const InstanceConfig& a, const InstanceConfig& b) noexcept {
+    return a.name == b.name && a.interface == b.interface && a.vrid == b.vrid &&
+           a.version == b.version && a.family == b.family;
+}
+
+Step reconfigure(const InstanceConfig& from, const InstanceConfig& to, const InstanceState& state,
+                 TimePoint now) {
+    InstanceState s = state;
+    Actions a;
+    auto log = [&](const std::string& text) {
+        a.list.emplace_back(Log{"(" + to.name + ") " + text});
+    };
+    auto earliest = [](std::optional<TimePoint>& t, TimePoint limit) {
+        if (!t || *t > limit) {
+            t = limit;
+        }
+    };
+
+    if (to.priority != from.priority) {
+        log("priority changed from " + std::to_string(from.priority) + " to " +
+            std::to_string(to.priority));
+        s.base_priority = to.priority;
+        s.effective_priority = to.priority;
+    }
+    const bool advert_changed = to.priority != from.priority || to.adver_int != from.adver_int ||
+                                to.vips != from.vips || to.auth_type != from.auth_type ||
+                                to.auth_data != from.auth_data ||
+                                to.unicast_peers != from.unicast_peers || to.src != from.src ||
+                                to.v3_checksum_as_v2 != from.v3_checksum_as_v2;
+    if (to.sync_group.empty()) {
+        s.want_master = false;
+    }
+    if (to.preempt_delay == Duration::zero() || !to.preempt) {
+        s.timers.preempt_until.reset();
+    }
+
+    if (s.state == State::Master) {
+        s.master_adver_int = to.adver_int;
+        if (advert_changed) {
+            // Tell the peers at once (their down timers and VIP checks follow the new advert);
+            // the Adver_Timer restarts from this advert with the new interval.
+            a.list.emplace_back(SendAdvert{s.effective_priority});
+            s.timers.advert = now + to.adver_int;
+        } else {
+            earliest(s.timers.advert, now + to.adver_int);
+        }
+        if (to.garp_master_repeat == 0 || to.garp_master_delay == Duration::zero()) {
+            s.timers.garp_delay.reset();
+        }
+        if (to.garp_master_refresh == Duration::zero()) {
+            s.timers.garp_refresh.reset();
+        } else if (to.garp_master_refresh != from.garp_master_refresh || !s.timers.garp_refresh) {
+            s.timers.garp_refresh = now + to.garp_master_refresh;
+        }
+        if (to.garp_lower_prio_repeat == 0 || to.garp_lower_prio_delay == Duration::zero()) {
+            s.timers.garp_lower_prio.reset();
+        }
+    } else if (s.state == State::Backup) {
+        // v2 peers all use the configured interval; a v3 backup keeps the master's (RFC 5798
+        // §6.4.2) unless it has heard no master yet.
+        if (to.version == 2 || !s.master_addr) {
+            s.master_adver_int = to.adver_int;
+        }
+        if (advert_changed || to.down_timer_adverts != from.down_timer_adverts) {
+            earliest(s.timers.master_down,
+                     now + master_down_interval(to.version, s.effective_priority,
+                                                s.master_adver_int, to.down_timer_adverts));
+        }
+        if (to.is_owner() && !from.is_owner() && to.sync_group.empty()) {
+            earliest(s.timers.master_down, now);  // keepalived: an owner's down timer is 1 µs
+        }
+    } else {
+        s.master_adver_int = to.adver_int;
+    }
+    a.next_deadline = next_deadline(s);
+    return Step{std::move(s), std::move(a)};
+}
+
 Step step(const InstanceConfig& cfg, const InstanceState& state, const Event& event,
           TimePoint now) {
     Machine m(cfg, state, now);

@@ -294,6 +294,33 @@ struct Step {
  */
 Step step(const InstanceConfig& cfg, const InstanceState& state, const Event& event, TimePoint now);
 
+/** Whether two configurations describe the same instance: same name, interface, VRID,
+ * version and family (keepalived's reload keeps such an instance's state). */
+bool same_identity(const InstanceConfig& a, const InstanceConfig& b) noexcept;
+
+/**
+ * Carries an instance's state across a reload that changed its configuration in place
+ * (same_identity(from, to) holds). Nothing flaps: a MASTER stays MASTER, a BACKUP keeps
+ * listening, FAULT and INIT stay, and no priority-0 advert is sent. What changed applies:
+ *   - priority: the new base (and effective) priority; an owner clash reduction (254) is kept
+ *     while the configured priority is unchanged;
+ *   - a MASTER whose advert changes (priority, interval, VIPs, auth) sends one at once with the
+ *     new content, and its Adver_Timer restarts from now with the new interval;
+ *   - a BACKUP re-arms Master_Down_Timer no later than the new interval allows (v2 adopts the
+ *     new interval; v3 keeps the one learned from the master); a BACKUP that became address
+ *     owner (255, no sync group) times out at once, as keepalived's 1 µs owner timer;
+ *   - GARP timers follow garp_master_delay / repeat / refresh (0 = off);
+ *   - preempt_delay 0 closes an open preempt window; leaving a sync group drops want_master.
+ * Faults (own or sync) are not touched here: InstanceSet re-derives them from link state and
+ * the new track_ports, and sends FaultRaised / FaultCleared / SyncFault through step().
+ *
+ * Caller: control lcore. Pure.
+ *
+ * @return the carried state, and actions (an advert, log lines) with next_deadline
+ */
+Step reconfigure(const InstanceConfig& from, const InstanceConfig& to, const InstanceState& state,
+                 TimePoint now);
+
 /** Convenience owner of one config and its state. */
 class Instance {
 public:
@@ -315,6 +342,13 @@ public:
     }
 
     std::optional<TimePoint> next_deadline() const noexcept { return vrrp::next_deadline(state_); }
+
+    /** Takes over a reloaded instance's state: vrrp::reconfigure(previous, config(), ...). */
+    Actions carry_from(const Instance& previous, TimePoint now) {
+        Step s = vrrp::reconfigure(previous.cfg_, cfg_, previous.state_, now);
+        state_ = std::move(s.state);
+        return std::move(s.actions);
+    }
 
 private:
     InstanceConfig cfg_;

@@ -68,7 +68,7 @@ Result<InstanceSet> InstanceSet::create(std::vector<InstanceConfig> instances,
     return set;
 }
 
-Result<InstanceSet> InstanceSet::create(const config::Config& c) {
+Result<std::vector<InstanceConfig>> InstanceSet::instance_configs(const config::Config& c) {
     std::vector<InstanceConfig> instances;
     for (const config::VrrpInstance& vi : c.vrrp_instances) {
         auto src = source_address(c, vi);
@@ -81,7 +81,147 @@ Result<InstanceSet> InstanceSet::create(const config::Config& c) {
         }
         instances.push_back(std::move(*ic));
     }
-    return create(std::move(instances), c.vrrp_sync_groups);
+    return instances;
+}
+
+Result<InstanceSet> InstanceSet::create(const config::Config& c) {
+    auto instances = instance_configs(c);
+    if (!instances) {
+        return Unexpected<Error>{instances.error()};
+    }
+    return create(std::move(*instances), c.vrrp_sync_groups);
+}
+
+Result<Reconfigured> InstanceSet::reconfigure(const config::Config& c, TimePoint now) {
+    auto instances = instance_configs(c);
+    if (!instances) {
+        return Unexpected<Error>{instances.error()};
+    }
+    return reconfigure(std::move(*instances), c.vrrp_sync_groups, now);
+}
+
+Result<Reconfigured> InstanceSet::reconfigure(std::vector<InstanceConfig> instances,
+                                              std::span<const config::VrrpSyncGroup> groups,
+                                              TimePoint now) {
+    auto built = create(std::move(instances), groups);
+    if (!built) {
+        return Unexpected<Error>{built.error()};
+    }
+    // Nothing below fails: from here on the reload is committed.
+    InstanceSet next = std::move(*built);
+    Reconfigured r;
+    r.previous.assign(next.size(), std::nullopt);
+    std::vector<bool> kept(instances_.size(), false);
+    for (std::size_t j = 0; j < next.size(); ++j) {
+        const InstanceConfig& to = next.config(j);
+        for (std::size_t i = 0; i < instances_.size(); ++i) {
+            if (kept[i] || !same_identity(instances_[i].config(), to)) {
+                continue;
+            }
+            kept[i] = true;
+            r.previous[j] = i;
+            Actions a = next.instances_[j].carry_from(instances_[i], now);
+            if (!a.list.empty()) {
+                r.output.instances.push_back(InstanceOutput{j, std::move(a)});
+            }
+            const std::vector<net::IpAddress>& was = instances_[i].config().vips;
+            VipChange vc{j, {}, {}};
+            for (const net::IpAddress& v : to.vips) {
+                if (std::find(was.begin(), was.end(), v) == was.end()) {
+                    vc.added.push_back(v);
+                }
+            }
+            for (const net::IpAddress& v : was) {
+                if (std::find(to.vips.begin(), to.vips.end(), v) == to.vips.end()) {
+                    vc.removed.push_back(v);
+                }
+            }
+            if (!vc.added.empty() || !vc.removed.empty()) {
+                r.vip_changes.push_back(std::move(vc));
+            }
+            break;
+        }
+    }
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+        if (!kept[i]) {
+            // keepalived: a deleted instance leaves as on stop (priority 0 from a MASTER).
+            Actions a = instances_[i].handle(Shutdown{}, now);
+            r.removed.push_back(RemovedInstance{i, instances_[i].config(), std::move(a)});
+        }
+    }
+    for (std::size_t g = 0; g < next.groups_.size(); ++g) {
+        for (std::size_t h = 0; h < groups_.size(); ++h) {
+            if (groups_[h].name == next.groups_[g].name) {
+                next.group_states_[g] = group_states_[h];
+            }
+        }
+    }
+    next.down_ports_ = std::move(down_ports_);
+    next.started_ = started_;
+    *this = std::move(next);
+
+    // Faults: own ones from link state and the (new) track_ports, then every group's members
+    // mirror their group again; an instance that left its group drops the sibling's fault.
+    refresh_faults(now, r.output);
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+        if (!group_of_[i] && instances_[i].state().sync_fault) {
+            deliver(i, SyncFault{false}, now, r.output);
+        }
+    }
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        if (!groups_[g].members.empty()) {
+            coordinate(g, groups_[g].members.front(), Actions{}, now, r.output);
+        }
+    }
+    if (started_) {
+        for (std::size_t j = 0; j < instances_.size(); ++j) {
+            if (!r.previous[j]) {
+                apply(j, Start{}, now, r.output);
+            }
+        }
+    }
+    finish(r.output);
+    return r;
+}
+
+bool InstanceSet::tracks_down_port(std::size_t i) const {
+    const InstanceConfig& c = instances_[i].config();
+    if (down_ports_.contains(c.interface)) {
+        return true;
+    }
+    return std::any_of(c.track_ports.begin(), c.track_ports.end(),
+                       [&](const std::string& p) { return down_ports_.contains(p); });
+}
+
+void InstanceSet::refresh_faults(TimePoint now, Output& out) {
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+        const bool fault = tracks_down_port(i);
+        if (fault != instances_[i].state().own_fault) {
+            apply(i, fault ? Event{FaultRaised{}} : Event{FaultCleared{}}, now, out);
+        }
+    }
+}
+
+Output InstanceSet::set_port_link(std::string_view port, bool up, TimePoint now) {
+    Output out;
+    bool changed = false;
+    if (up) {
+        if (auto it = down_ports_.find(port); it != down_ports_.end()) {
+            down_ports_.erase(it);
+            changed = true;
+        }
+    } else {
+        changed = down_ports_.emplace(port).second;
+    }
+    if (changed) {
+        refresh_faults(now, out);
+    }
+    finish(out);
+    return out;
+}
+
+bool InstanceSet::port_down(std::string_view port) const noexcept {
+    return down_ports_.find(port) != down_ports_.end();
 }
 
 std::optional<std::size_t> InstanceSet::find(std::string_view name) const noexcept {
@@ -105,6 +245,7 @@ std::optional<std::size_t> InstanceSet::find(std::string_view interface, net::Fa
 }
 
 Output InstanceSet::start(TimePoint now) {
+    started_ = true;
     Output out;
     for (std::size_t i = 0; i < instances_.size(); ++i) {
         apply(i, Start{}, now, out);
@@ -133,6 +274,7 @@ Output InstanceSet::on_timer(TimePoint now) {
 }
 
 Output InstanceSet::shutdown(TimePoint now) {
+    started_ = false;
     Output out;
     for (std::size_t i = 0; i < instances_.size(); ++i) {
         deliver(i, Shutdown{}, now, out);

@@ -20,7 +20,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +64,29 @@ struct Output {
 
     /** All actions of one instance, in order, concatenated. */
     std::vector<Action> actions_of(std::size_t instance) const;
+};
+
+/** An instance a reload removed, and what its shutdown asks the shell to do. */
+struct RemovedInstance {
+    std::size_t previous;   ///< its index before the reload
+    InstanceConfig config;  ///< its configuration (advert content, notify scripts)
+    Actions actions;        ///< Shutdown: a priority-0 advert from a MASTER, StateChanged to Init
+};
+
+/** A kept instance whose virtual addresses changed (a MASTER GARPs the added ones). */
+struct VipChange {
+    std::size_t instance;  ///< index after the reload
+    std::vector<net::IpAddress> added;
+    std::vector<net::IpAddress> removed;
+};
+
+/** What InstanceSet::reconfigure did, in the order the shell must carry it out. */
+struct Reconfigured {
+    std::vector<RemovedInstance> removed;  ///< first: removed instances shut down
+    /// Per instance after the reload: its index before, or nullopt for a new instance.
+    std::vector<std::optional<std::size_t>> previous;
+    std::vector<VipChange> vip_changes;
+    Output output;  ///< then: in-place changes, fault changes, new instances started
 };
 
 class InstanceSet {
@@ -114,6 +139,42 @@ public:
     /** Earliest deadline over all instances. */
     std::optional<TimePoint> next_deadline() const noexcept;
 
+    /**
+     * Link state of a port (keepalived track_interface with weight 0, and the instance's own
+     * interface): while any port an instance tracks is down, the instance is in FAULT — a
+     * MASTER sends priority 0 first — and its sync group follows; when all are up again it
+     * leaves FAULT for BACKUP (an owner: MASTER). Idempotent: repeating a state does nothing,
+     * so the shell may report every poll. Works before start() too (Start then enters FAULT).
+     *
+     * @param port  a port name (InstanceConfig::interface / track_ports)
+     */
+    Output set_port_link(std::string_view port, bool up, TimePoint now);
+
+    /** Whether set_port_link last reported the port down. */
+    bool port_down(std::string_view port) const noexcept;
+
+    /**
+     * Reloads the set instance by instance, as keepalived's reload does. Instances are matched
+     * by same_identity() (name, interface, VRID, version, family):
+     *   - a kept instance keeps its state, with vrrp::reconfigure() applying what changed (no
+     *     flap, no priority 0); its faults are re-derived from link state and new track_ports;
+     *   - a removed instance shuts down (a MASTER sends priority 0): Reconfigured::removed;
+     *   - a new instance starts (if the set was started), in FAULT if a tracked port is down;
+     *   - sync groups are rebuilt from `groups`; members' FAULT is re-synchronised at once, and
+     *     a group's state carries over by name (a notify runs only if it really changed).
+     * Instances are re-indexed in the new configuration's order.
+     *
+     * @return what to do, or the error create() would give; on error nothing changes
+     */
+    Result<Reconfigured> reconfigure(std::vector<InstanceConfig> instances,
+                                     std::span<const config::VrrpSyncGroup> groups, TimePoint now);
+
+    /** reconfigure() from a validated configuration (source addresses as create(c)). */
+    Result<Reconfigured> reconfigure(const config::Config& c, TimePoint now);
+
+    /** Builds the instances of a configuration without applying them (a reload's check). */
+    static Result<std::vector<InstanceConfig>> instance_configs(const config::Config& c);
+
 private:
     InstanceSet() = default;
     void apply(std::size_t i, const Event& e, TimePoint now, Output& out);
@@ -121,11 +182,15 @@ private:
     void coordinate(std::size_t g, std::size_t i, const Actions& a, TimePoint now, Output& out);
     State derive_group_state(std::size_t g) const;
     void finish(Output& out);
+    bool tracks_down_port(std::size_t i) const;
+    void refresh_faults(TimePoint now, Output& out);
 
     std::vector<Instance> instances_;
     std::vector<std::optional<std::size_t>> group_of_;
     std::vector<GroupConfig> groups_;
     std::vector<State> group_states_;
+    std::set<std::string, std::less<>> down_ports_;
+    bool started_ = false;
 };
 
 }  // namespace director::vrrp

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared by the keepalived interop tests (keepalived_test.sh, keepalived_v3_test.sh): reading
+# VRRP adverts from the bridge capture, timing takeovers, and starting / stopping the two
+# speakers. Sourced, not run; expects $work (the capture is $work/vrrp.pcap), $state, $build,
+# $top, $VIP and, for unicast, $DS1 / $DS2 to be set.
+
+adverts() {  # adverts: "epoch src-mac priority" per VRRP advert captured so far
+    tshark -r "$work/vrrp.pcap" -Y vrrp -T fields -e frame.time_epoch -e eth.src -e vrrp.prio \
+        2>/dev/null
+}
+# takeover FROM_MAC TO_MAC [PRIO0]: seconds from FROM's last advert (its priority-0 advert with
+# PRIO0=1) to TO's first advert after it.
+takeover() {
+    adverts | awk -v from="$1" -v to="$2" -v prio0="${3:-0}" '
+        $2 == from && (!prio0 || $3 == 0) {t0 = $1; t1 = ""; after = 0}
+        $2 == to && t0 && !after {t1 = $1; after = 1}
+        END {if (t0 && t1) printf "%.4f", t1 - t0; else print "none"}'
+}
+within() { awk -v v="$1" -v lim="$2" 'BEGIN {exit !(v != "none" && v + 0 <= lim)}'; }
+ms() { awk -v v="$1" 'BEGIN {if (v == "none") print "none"; else printf "%.1f ms", v * 1000}'; }
+arp_mac() {  # the client's neighbour entry for the VIP, after one request through it
+    ip netns exec client curl -s -m 2 -o /dev/null "http://$VIP/"
+    ip -n client neigh show "$VIP" | awk '{print $5}'
+}
+wait_log() {  # wait_log FILE PATTERN SECONDS [SEEN]: until PATTERN occurs more than SEEN times
+    for _ in $(seq 1 $(($3 * 20))); do
+        [ "$(grep -c "$2" "$1" 2>/dev/null)" -gt "${4:-0}" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+count() { grep -c "$2" "$1" 2>/dev/null; }
+restart_keepalived() {  # restart_keepalived STATE PRIORITY
+    DS2=keepalived BUILD=$build bash "$top/scripts/lab.sh" keepalived "$1" "$2"
+}
+ka_pids() { echo "$(cat "$state/ka/keepalived.pid" 2>/dev/null) $(cat "$state/ka/vrrp.pid" 2>/dev/null)"; }
+start_ds1() {  # start_ds1 PRIORITY STATE [UNICAST]: the director in ds1 from the lab's file
+    sed -e "s/^    priority: .*/    priority: $1/" -e "s/^    state: .*/    state: $2/" \
+        "$state/ds1.yaml" >"$state/ds1-run.yaml"
+    if [ "${3:-0}" = 1 ]; then
+        sed -i -e "/^    virtual_ipaddress: /a\\    unicast_src_ip: $DS1\\n    unicast_peers: [$DS2]" \
+            "$state/ds1-run.yaml"
+    fi
+    ip netns exec ds1 setsid "$build/app/director/director" -f "$state/ds1-run.yaml" \
+        >"$state/ds1.log" 2>&1 </dev/null &
+    echo $! >"$state/ds1.pid"
+    disown  # no "Killed" job notice when a test kills it
+}
