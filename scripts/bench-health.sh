@@ -15,9 +15,14 @@
 #       --seconds 20 --churn-pct 1    steady-state length, share of reals closed in the churn
 #       --max-starts 64               EngineOptions::max_starts_per_poll
 #       --no-eal                      without DPDK's EAL (no rcu::Publisher)
+#       --raw                         userspace TCP_CHECK (health::SynProber) against an
+#                                     in-process fake network instead of kernel sockets and the
+#                                     listener farm: prints raw_probe_us (control-thread CPU per
+#                                     probe) and raw_pct_at_10k (% of one core at 10,000/s)
 # Examples:
 #   scripts/bench-health.sh
 #   scripts/bench-health.sh -r 1 -- --vs 10 --reals-per-vs 1000 --no-rebuild
+#   scripts/bench-health.sh -r 3 -- --raw --no-rebuild
 #
 # Needs RLIMIT_NOFILE >= ~11,000 (raised by the program when the hard limit allows). CPU time,
 # not wall time, is the figure that matters on a shared machine: wall latencies grow with the
@@ -31,7 +36,7 @@ while getopts "r:d:h" opt; do
     case "$opt" in
         r) RUNS="$OPTARG" ;;
         d) BUILD="$OPTARG" ;;
-        h) sed -n '3,26p' "$0"; exit 0 ;;
+        h) sed -n '3,29p' "$0"; exit 0 ;;
         *) exit 2 ;;
     esac
 done

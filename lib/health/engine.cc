@@ -50,6 +50,37 @@ private:
     int added_fd_ = -1;  ///< the fd this slot last added and has not unwatched
 };
 
+namespace {
+
+/**
+ * A TCP_CHECK whose SYN the SynProber sent (Engine::make_raw_probe). Its outcome comes from
+ * the prober (Engine::deliver_raw), not from a socket; destroying it unfinished (a reload, the
+ * engine going away) cancels the prober's slot, so a late reply is never consumed for it.
+ */
+class RawTcpProbe final : public Probe {
+public:
+    RawTcpProbe(SynProber& prober, SynProber::Handle handle, uint64_t token, TimePoint deadline)
+        : prober_(prober), handle_(handle), token_(token), deadline_(deadline) {}
+    ~RawTcpProbe() override { prober_.cancel(handle_, token_); }
+
+    std::optional<ProbeResult> start(TimePoint /*now*/) override { return std::nullopt; }
+    std::optional<ProbeResult> on_ready(uint32_t /*events*/, TimePoint /*now*/) override {
+        return std::nullopt;
+    }
+    // A backstop only: the prober times the probe out at the same instant, and Engine::poll
+    // polls the prober before the engine's timers.
+    ProbeResult on_deadline(TimePoint /*now*/) override { return ProbeResult::timeout(); }
+    TimePoint deadline() const override { return deadline_; }
+
+private:
+    SynProber& prober_;
+    SynProber::Handle handle_;
+    uint64_t token_;
+    TimePoint deadline_;
+};
+
+}  // namespace
+
 struct Engine::Slot {
     CheckSpec spec;
     CheckerState state;
@@ -87,6 +118,10 @@ Result<std::unique_ptr<Engine>> Engine::create(const config::Config& config, Tim
     }
     e->runner_ = std::make_unique<vrrp::ScriptRunner>(e->options_.kill_grace);
     e->last_poll_ = now;
+    if (e->options_.raw_tcp.prober != nullptr && e->options_.raw_tcp.sink == nullptr) {
+        return make_error("health engine: raw_tcp.prober without raw_tcp.sink");
+    }
+    e->raw_out_.reserve(64);
     if (auto r = e->build(config, now, false); !r) {
         return make_error(r.error().message);
     }
@@ -274,8 +309,72 @@ void Engine::poll(TimePoint now) {
     last_poll_ = now;
     dispatch_events(now);
     reap_scripts(now);
+    if (options_.raw_tcp.prober != nullptr) {
+        // Before run_timers: a raw probe's timeout is reported by the prober, not the backstop.
+        options_.raw_tcp.prober->poll(now, *options_.raw_tcp.sink, raw_out_);
+        deliver_raw(now);
+    }
     run_timers(now);
     prune_timers();
+}
+
+bool Engine::on_host_frame(std::span<const uint8_t> frame, TimePoint now) {
+    if (options_.raw_tcp.prober == nullptr) {
+        return false;
+    }
+    const bool consumed =
+        options_.raw_tcp.prober->on_frame(frame, now, *options_.raw_tcp.sink, raw_out_);
+    if (consumed) {
+        deliver_raw(now);
+        prune_timers();
+    }
+    return consumed;
+}
+
+void Engine::deliver_raw(TimePoint now) {
+    for (const SynOutcome& o : raw_out_) {
+        const auto slot = static_cast<uint32_t>(o.token >> 32);
+        if (slot >= slots_.size() || !slots_[slot]->probe ||
+            slots_[slot]->seq != static_cast<uint32_t>(o.token)) {
+            continue;  // cannot happen: RawTcpProbe cancels its prober slot when destroyed
+        }
+        switch (o.verdict) {
+            case SynVerdict::Open:
+                finish_probe(slot, ProbeResult::success(), now);
+                break;
+            case SynVerdict::Refused:
+                // The kernel path's text for the same event (errno_text("connect", ECONNREFUSED)).
+                finish_probe(slot, ProbeResult::failure("connect: Connection refused"), now);
+                break;
+            case SynVerdict::Timeout:
+                finish_probe(slot, ProbeResult::timeout(), now);
+                break;
+        }
+    }
+    raw_out_.clear();
+}
+
+std::unique_ptr<Probe> Engine::make_raw_probe(uint32_t slot, TimePoint now) {
+    const RawTcpOptions& raw = options_.raw_tcp;
+    const Slot& s = *slots_[slot];
+    if (raw.prober == nullptr || s.spec.type != config::CheckType::Tcp || s.spec.bindto ||
+        s.spec.bind_port) {
+        return nullptr;
+    }
+    std::optional<RawNextHop> hop;
+    if (raw.next_hop) {
+        hop = raw.next_hop(s.spec.address);
+    }
+    SynProber::Handle handle = 0;
+    const uint64_t token = (uint64_t{slot} << 32) | s.seq;
+    if (!hop ||
+        raw.prober->start(token, hop->port_id, s.spec.address, s.spec.port, hop->mac,
+                          s.spec.connect_timeout, now, *raw.sink, &handle) != SynStart::Started) {
+        ++stats_.raw_fallbacks;
+        return nullptr;
+    }
+    ++stats_.raw_probes;
+    return std::make_unique<RawTcpProbe>(*raw.prober, handle, token, now + s.spec.connect_timeout);
 }
 
 std::optional<TimePoint> Engine::next_deadline() const {
@@ -289,6 +388,11 @@ std::optional<TimePoint> Engine::next_deadline() const {
             t = std::min(t, *d);
         }
         best = best ? std::min(*best, t) : t;
+    }
+    if (options_.raw_tcp.prober != nullptr) {
+        if (auto d = options_.raw_tcp.prober->next_deadline()) {
+            best = best ? std::min(*best, *d) : *d;
+        }
     }
     return best;
 }
@@ -380,7 +484,10 @@ void Engine::start_probe(uint32_t slot, TimePoint now) {
     ctx.tls = tls_.get();
     ctx.kill_grace = options_.kill_grace;
     ctx.nonce = s.spec.key ^ ++nonce_;
-    s.probe = options_.probe_factory(s.spec, ctx);
+    s.probe = make_raw_probe(slot, now);
+    if (!s.probe) {
+        s.probe = options_.probe_factory(s.spec, ctx);
+    }
     ++stats_.probes_started;
     in_flight_ += s.probe ? 1 : 0;
     if (!s.probe) {

@@ -18,6 +18,15 @@
 // while any runs, next_deadline() is at most child_poll_interval away so that exits are
 // reaped promptly (the runner polls with waitpid(WNOHANG); no SIGCHLD handler is installed).
 //
+// Raw TCP_CHECK (optional, EngineOptions::raw_tcp): TCP_CHECKs without bindto / bind_port send
+// their SYN through a SynProber (syn_prober.h) instead of a kernel socket, a few us of CPU per
+// probe instead of ~44. The control loop then also offers every frame punted for the
+// director's own address to on_host_frame() before writing it into the exception TAP, and
+// drops the frames it consumed. When next_hop() has no answer for a real server (no MAC
+// learnt yet) or the prober has no free source port, that attempt uses the kernel socket, as
+// without raw_tcp (counted in EngineStats::raw_fallbacks): the verdict stays right, only the
+// cost differs, and the kernel's own ARP/ND through the TAP teaches the neighbour table.
+//
 // Indexes: virtual servers, real servers and checks are numbered in configuration order
 // (config.virtual_servers[vs].real_servers[rs].checks[k]), the same indexes the snapshot
 // builder (ctl::SnapshotFactory) uses.
@@ -28,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -41,9 +51,26 @@
 #include "health/probe.h"
 #include "health/service.h"
 #include "health/spec.h"
+#include "health/syn_prober.h"
+#include "net/addr.h"
 #include "vrrp/notify_runner.h"
 
 namespace director::health {
+
+/** Where a raw TCP_CHECK to one real server goes: the DPDK port and the Ethernet destination. */
+struct RawNextHop {
+    uint16_t port_id = 0;
+    net::MacAddress mac;  ///< the real server's MAC (LVS-DR: same L2) or the gateway's
+};
+
+/** Raw TCP_CHECK through a SynProber (see the file comment); off while prober is null. */
+struct RawTcpOptions {
+    SynProber* prober = nullptr;  ///< not owned; outlives the engine
+    FrameSink* sink = nullptr;    ///< not owned; outlives the engine
+    /// The next hop of a probe's destination (connect_ip); nullopt = not known yet: that
+    /// attempt falls back to a kernel socket. Called once per raw probe start.
+    std::function<std::optional<RawNextHop>(const net::IpAddress&)> next_hop;
+};
 
 /** Tunables of the shell; the keepalived semantics themselves are not configurable here. */
 struct EngineOptions {
@@ -64,6 +91,8 @@ struct EngineOptions {
     std::size_t max_log_lines = 10000;
     /// Makes probes; empty = make_probe (tests inject fakes).
     ProbeFactory probe_factory;
+    /// Userspace TCP_CHECK; default off (every probe uses probe_factory, as before).
+    RawTcpOptions raw_tcp;
 };
 
 /** Counters, for metrics and tests. */
@@ -75,6 +104,8 @@ struct EngineStats {
     uint64_t scripts_started = 0;  ///< notify / quorum scripts
     uint64_t script_errors = 0;    ///< could not start, or ended non-zero
     uint64_t log_dropped = 0;
+    uint64_t raw_probes = 0;     ///< TCP_CHECKs started through the SynProber
+    uint64_t raw_fallbacks = 0;  ///< raw-eligible TCP_CHECKs that used a kernel socket instead
     std::size_t checkers = 0;
     std::size_t in_flight = 0;        ///< probes running now
     std::size_t scripts_running = 0;  ///< MISC_CHECK and notify processes not yet reaped
@@ -117,6 +148,20 @@ public:
 
     /** When poll() next has work, or nullopt when there is nothing to wait for. */
     std::optional<TimePoint> next_deadline() const;
+
+    /**
+     * Offers a frame punted to the control lcore (destined to the director's own address) to
+     * the raw TCP_CHECK prober. Finished probes are accounted at once (take_changed() may turn
+     * true).
+     *
+     * Caller: control lcore, for every such frame, before it is written into the TAP.
+     *
+     * @param frame  the whole Ethernet frame
+     * @param now    the time
+     * @return true when the frame answered a raw probe and was consumed: do not write it into
+     *         the TAP. Always false without EngineOptions::raw_tcp.
+     */
+    bool on_host_frame(std::span<const uint8_t> frame, TimePoint now);
 
     /** Number of virtual servers (config order). */
     std::size_t virtual_servers() const noexcept { return services_.size(); }
@@ -167,6 +212,8 @@ private:
     void log(std::string line);
     void checker_log(const Slot& s, const CheckerStep& step, const ProbeResult& r);
     void prune_timers();
+    std::unique_ptr<Probe> make_raw_probe(uint32_t slot, TimePoint now);
+    void deliver_raw(TimePoint now);
 
     EngineOptions options_;
     int epoll_fd_ = -1;
@@ -185,6 +232,7 @@ private:
     std::size_t in_flight_ = 0;
     bool changed_ = true;
     TimePoint last_poll_{};
+    std::vector<SynOutcome> raw_out_;  ///< reused: outcomes of one prober call
 };
 
 }  // namespace director::health

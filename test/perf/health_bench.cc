@@ -23,9 +23,18 @@
 // the publisher; (4) rebuild cost of the whole configuration's snapshot: cold, unchanged
 // (tables shared) and one verdict changed, for rr, wlc and mh.
 //
+// --raw: the userspace TCP_CHECK (health/syn_prober.h, EngineOptions::raw_tcp) instead of
+// kernel sockets. There is no listener farm and no kernel: the FrameSink is an in-process fake
+// network that answers every SYN with a SYN-ACK (a RST for a real that is "down" in the churn
+// phase), queued and handed back through Engine::on_host_frame in the same loop iteration, as
+// the runtime hands back frames the workers punt. The figure is then the engine's and the
+// prober's own CPU per probe (the fake network's reply building is measured alone and printed
+// too; it is inside the control-thread figure, so that figure is an upper bound).
+//
 // Usage: health_bench [--vs N] [--reals-per-vs N] [--seconds S] [--warmup S] [--algo rr|wlc|mh]
 //                     [--delay-ms MS] [--timeout-ms MS] [--retry N] [--churn-pct P]
 //                     [--churn-cycles N] [--max-starts N] [--ports] [--no-eal] [--no-rebuild]
+//                     [--raw]
 //   --ports   one address (127.0.0.1) with one port per real server, instead of one loopback
 //             address (127.1.x.y) per real server on port 8080;
 //   --no-eal  without DPDK's EAL: snapshots are built and handed to a plain holder instead of
@@ -42,6 +51,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -55,12 +65,15 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
 #include "control/services.h"
 #include "health/engine.h"
+#include "health/syn_prober.h"
 #include "lb/snapshot.h"
+#include "net/checksum.h"
 #include "rcu/publisher.h"
 
 namespace director {
@@ -83,6 +96,7 @@ struct Options {
     bool ports_mode = false;
     bool eal = true;
     bool rebuild = true;
+    bool raw = false;         ///< userspace TCP_CHECK against an in-process fake network
     uint32_t max_starts = 0;  ///< EngineOptions::max_starts_per_poll; 0 = the engine's default
 };
 
@@ -370,6 +384,145 @@ private:
     std::unique_ptr<lb::Snapshot> plain_, old_;
 };
 
+// ---- fake network (--raw) ------------------------------------------------------------------
+
+/**
+ * The FrameSink of --raw: every SYN the prober sends is answered with a SYN-ACK (or, for a real
+ * marked down, a RST|ACK), built by patching the SYN in place of a real server and queued;
+ * drain() hands the queue to Engine::on_host_frame. RSTs the prober sends are counted.
+ */
+class FakeNetwork final : public health::FrameSink {
+public:
+    explicit FakeNetwork(const Options& o) : down_(total_reals(o), false) {
+        for (uint32_t i = 0; i < total_reals(o); ++i) {
+            const auto [addr, port] = real_endpoint(o, i);
+            index_.emplace((uint64_t{addr} << 16) | port, i);
+        }
+        queue_.resize(kQueue);
+    }
+
+    bool send(uint16_t /*port_id*/, std::span<const uint8_t> frame) override {
+        if (frame.size() < 60 || frame[12] != 0x08 || frame[13] != 0x00) {
+            return false;  // the bench runs IPv4 only
+        }
+        const uint8_t flags = frame[47];
+        if ((flags & 0x04) != 0) {
+            ++rsts_;
+            return true;
+        }
+        if (count_ == kQueue) {
+            return false;
+        }
+        Frame& f = queue_[(head_ + count_) % kQueue];
+        ++count_;
+        ++syns_;
+        f.len = static_cast<uint16_t>(frame.size());
+        make_reply(frame.data(), f.bytes.data(), is_down(frame.data()));
+        return true;
+    }
+
+    /** Replies the prober's SYN `syn` (60 bytes) into out. */
+    static void make_reply(const uint8_t* syn, uint8_t* out, bool refuse) {
+        std::memcpy(out, syn, 60);
+        std::memcpy(out, syn + 6, 6);  // Ethernet: swap
+        std::memcpy(out + 6, syn, 6);
+        std::memcpy(out + 26, syn + 30, 4);  // IPv4: swap (the header checksum is unchanged)
+        std::memcpy(out + 30, syn + 26, 4);
+        std::memcpy(out + 34, syn + 36, 2);  // TCP ports: swap
+        std::memcpy(out + 36, syn + 34, 2);
+        const uint32_t isn = (uint32_t{syn[38]} << 24) | (uint32_t{syn[39]} << 16) |
+                             (uint32_t{syn[40]} << 8) | syn[41];
+        const uint32_t ack = isn + 1;
+        const uint8_t seq[4] = {0x12, 0x34, 0x56, 0x78};
+        std::memcpy(out + 38, seq, 4);
+        out[42] = static_cast<uint8_t>(ack >> 24);
+        out[43] = static_cast<uint8_t>(ack >> 16);
+        out[44] = static_cast<uint8_t>(ack >> 8);
+        out[45] = static_cast<uint8_t>(ack);
+        out[47] = refuse ? 0x14 : 0x12;
+        out[50] = 0;
+        out[51] = 0;
+        const uint16_t c =
+            net::l4_checksum(net::ipv4_pseudo_header_sum(out + 26, out + 30, 6, 24), out + 34, 24);
+        out[50] = static_cast<uint8_t>(c >> 8);
+        out[51] = static_cast<uint8_t>(c);
+    }
+
+    /** Hands every queued reply to the engine. */
+    void drain(health::Engine& engine, health::TimePoint now) {
+        while (count_ > 0) {
+            const Frame& f = queue_[head_];
+            head_ = (head_ + 1) % kQueue;
+            --count_;
+            if (engine.on_host_frame({f.bytes.data(), f.len}, now)) {
+                ++consumed_;
+            } else {
+                ++not_consumed_;
+            }
+        }
+    }
+
+    void set_down(const std::vector<uint32_t>& reals, bool down) {
+        for (uint32_t i : reals) {
+            down_[i] = down;
+        }
+    }
+
+    uint64_t syns() const { return syns_; }
+    uint64_t rsts() const { return rsts_; }
+    uint64_t consumed() const { return consumed_; }
+    uint64_t not_consumed() const { return not_consumed_; }
+
+private:
+    static constexpr std::size_t kQueue = 8192;
+    struct Frame {
+        std::array<uint8_t, 64> bytes{};
+        uint16_t len = 0;
+    };
+
+    bool is_down(const uint8_t* syn) const {
+        const uint32_t addr = (uint32_t{syn[30]} << 24) | (uint32_t{syn[31]} << 16) |
+                              (uint32_t{syn[32]} << 8) | syn[33];
+        const uint16_t port = static_cast<uint16_t>((syn[36] << 8) | syn[37]);
+        const auto it = index_.find((uint64_t{addr} << 16) | port);
+        return it != index_.end() && down_[it->second];
+    }
+
+    std::vector<bool> down_;
+    std::unordered_map<uint64_t, uint32_t> index_;
+    std::vector<Frame> queue_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+    uint64_t syns_ = 0, rsts_ = 0, consumed_ = 0, not_consumed_ = 0;
+};
+
+/** CPU us the fake network spends per reply, measured alone (part of the --raw figure). */
+double fake_reply_us() {
+    uint8_t syn[60] = {};
+    syn[12] = 0x08;
+    syn[47] = 0x02;
+    uint8_t out[64];
+    constexpr int kN = 1000000;
+    const uint64_t c0 = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+    }();
+    uint32_t acc = 0;
+    for (int i = 0; i < kN; ++i) {
+        syn[41] = static_cast<uint8_t>(i);
+        FakeNetwork::make_reply(syn, out, false);
+        acc += out[51];
+    }
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    const uint64_t c1 = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+    if (acc == 0xffffffffu) {
+        std::printf(" ");  // keeps the loop from being optimised away
+    }
+    return (c1 - c0) / 1e3 / kN;
+}
+
 // ---- the control loop -------------------------------------------------------------------------
 
 struct LoopStats {
@@ -405,6 +558,9 @@ public:
         }
     }
     ~ControlLoop() { close(ep_); }
+
+    /** Called after each wakeup's on_ready/poll (--raw: the fake network's replies). */
+    void set_io_hook(std::function<void(health::TimePoint)> hook) { io_hook_ = std::move(hook); }
 
     /** Publishes the first snapshot (start-up). */
     bool publish_initial() {
@@ -446,6 +602,9 @@ public:
             }
             if (const auto d = engine_.next_deadline(); d && *d <= hnow) {
                 engine_.poll(hnow);
+            }
+            if (io_hook_) {
+                io_hook_(hnow);
             }
             if (engine_.take_changed()) {
                 const Clock::time_point t0 = Clock::now();
@@ -511,6 +670,7 @@ private:
     ctl::SnapshotFactory factory_;
     ctl::RealSources sources_;
     std::vector<std::vector<health::RealDecision>> shadow_;
+    std::function<void(health::TimePoint)> io_hook_;
 };
 
 // ---- kernel floor ----------------------------------------------------------------------------
@@ -660,6 +820,8 @@ bool parse(int argc, char** argv, Options& o) {
             o.max_starts = static_cast<uint32_t>(std::atoi(next()));
         } else if (a == "--no-eal") {
             o.eal = false;
+        } else if (a == "--raw") {
+            o.raw = true;
         } else if (a == "--no-rebuild") {
             o.rebuild = false;
         } else if (a == "--algo") {
@@ -750,8 +912,21 @@ int run(const Options& o) {
         return 1;
     }
     ListenerFarm farm(o);
-    if (!farm.start()) {
+    if (!o.raw && !farm.start()) {
         return 1;
+    }
+    FakeNetwork net(o);
+    std::unique_ptr<health::SynProber> prober;
+    if (o.raw) {
+        health::SynProberConfig pc;
+        pc.endpoints.push_back(health::SynEndpoint{
+            .port_id = 0,
+            .mac = net::MacAddress{{0x02, 0, 0, 0, 0, 1}},
+            .v4 = net::IpAddress::v4(0x0afe0001u),
+            .v6 = std::nullopt,
+        });
+        pc.seed = static_cast<uint64_t>(getpid());
+        prober = std::make_unique<health::SynProber>(std::move(pc));
     }
     const config::Config cfg = make_config(o, o.algo);
     std::printf(
@@ -760,12 +935,22 @@ int run(const Options& o) {
         o.vs, o.reals_per_vs, n, o.delay_ms, o.timeout_ms, o.retry, o.algo_name.c_str(),
         o.ports_mode ? "127.0.0.1 x one port per real" : "one 127.1.x.y per real :8080",
         o.eal ? "rcu::Publisher (EAL --no-huge)" : "a plain holder (no EAL)");
+    std::printf("probes: %s\n", o.raw ? "raw (SynProber, in-process fake network, no kernel)"
+                                      : "kernel sockets (listener farm on loopback)");
 
     const auto t_create = Clock::now();
     uint64_t c0 = thread_cpu_ns();
     health::EngineOptions eopts;
     if (o.max_starts > 0) {
         eopts.max_starts_per_poll = o.max_starts;
+    }
+    if (o.raw) {
+        eopts.raw_tcp.prober = prober.get();
+        eopts.raw_tcp.sink = &net;
+        eopts.raw_tcp.next_hop = [](const net::IpAddress&) {
+            return std::optional<health::RawNextHop>(
+                health::RawNextHop{.port_id = 0, .mac = net::MacAddress{{0x02, 0, 0, 0, 0, 2}}});
+        };
     }
     std::printf("max_starts_per_poll %zu\n", eopts.max_starts_per_poll);
     auto created = health::Engine::create(cfg, to_health(t_create), eopts);
@@ -776,6 +961,9 @@ int run(const Options& o) {
     }
     health::Engine& engine = **created;
     ControlLoop loop(cfg, engine, sink);
+    if (o.raw) {
+        loop.set_io_hook([&](health::TimePoint now) { net.drain(engine, now); });
+    }
     c0 = thread_cpu_ns();
     if (!loop.publish_initial()) {
         return 1;
@@ -827,14 +1015,48 @@ int run(const Options& o) {
                 static_cast<unsigned long long>(s1.probes_succeeded - s0.probes_succeeded),
                 static_cast<unsigned long long>(s1.probes_failed - s0.probes_failed));
 
-    // The kernel's share: the same system calls without the engine.
-    const double floor_us = kernel_floor_us(o, 20000);
     const double probe_us = probes ? cpu_s * 1e6 / double(probes) : 0.0;
-    std::printf(
-        "kernel floor (same syscalls, no engine): %.2f us CPU per connection; engine "
-        "overhead above it %.2f us per probe = %.2f%% of one core at %.0f probes/s\n",
-        floor_us, probe_us - floor_us, (probe_us - floor_us) * probes / wall / 1e4, probes / wall);
-    std::printf("RESULT kernel_floor_us=%.2f probe_us=%.2f\n", floor_us, probe_us);
+    if (o.raw) {
+        const health::SynProberStats& ps = prober->stats();
+        const double fake_us = fake_reply_us();
+        std::printf(
+            "raw: prober started %llu, open %llu, refused %llu, timeouts %llu, no free port "
+            "%llu, tx failed %llu; fake network: %llu SYNs answered, %llu RSTs received, %llu "
+            "replies consumed, %llu not; engine raw probes %llu, kernel fallbacks %llu\n",
+            static_cast<unsigned long long>(ps.started), static_cast<unsigned long long>(ps.open),
+            static_cast<unsigned long long>(ps.refused),
+            static_cast<unsigned long long>(ps.timeouts),
+            static_cast<unsigned long long>(ps.no_free_port),
+            static_cast<unsigned long long>(ps.tx_failed),
+            static_cast<unsigned long long>(net.syns()),
+            static_cast<unsigned long long>(net.rsts()),
+            static_cast<unsigned long long>(net.consumed()),
+            static_cast<unsigned long long>(net.not_consumed()),
+            static_cast<unsigned long long>(s1.raw_probes),
+            static_cast<unsigned long long>(s1.raw_fallbacks));
+        std::printf(
+            "raw: %.3f us CPU per probe on the control thread (= %.2f%% of one core at 10,000 "
+            "probes/s), of which the fake network's reply building %.3f us (measured alone)\n",
+            probe_us, probe_us, fake_us);
+        std::printf("RESULT raw_probe_us=%.3f raw_pct_at_10k=%.2f fake_reply_us=%.3f\n", probe_us,
+                    probe_us, fake_us);
+    } else {
+        // The kernel's share: the same system calls without the engine.
+        const double floor_us = kernel_floor_us(o, 20000);
+        std::printf(
+            "kernel floor (same syscalls, no engine): %.2f us CPU per connection; engine "
+            "overhead above it %.2f us per probe = %.2f%% of one core at %.0f probes/s\n",
+            floor_us, probe_us - floor_us, (probe_us - floor_us) * probes / wall / 1e4,
+            probes / wall);
+        std::printf("RESULT kernel_floor_us=%.2f probe_us=%.2f\n", floor_us, probe_us);
+    }
+    const auto set_down = [&](const std::vector<uint32_t>& reals, bool down) {
+        if (o.raw) {
+            net.set_down(reals, down);
+        } else {
+            farm.set_down(reals, down);
+        }
+    };
 
     // 3. Churn: close a spread-out batch of listeners, wait for removal, reopen, wait for return.
     if (o.churn_pct > 0 && o.churn_cycles > 0) {
@@ -851,10 +1073,10 @@ int run(const Options& o) {
             static_cast<int64_t>(4 * (o.delay_ms + o.timeout_ms) * (o.retry + 1)) + 2000);
         bool complete = true;
         for (uint32_t c = 0; c < o.churn_cycles; ++c) {
-            farm.set_down(batch, true);
+            set_down(batch, true);
             loop.run(Clock::now() + limit, churn, [&] { return loop.absent() >= batch.size(); });
             complete = complete && loop.absent() == batch.size();
-            farm.set_down(batch, false);
+            set_down(batch, false);
             loop.run(Clock::now() + limit, churn, [&] { return loop.absent() == 0; });
             complete = complete && loop.absent() == 0;
         }
