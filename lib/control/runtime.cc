@@ -6,8 +6,11 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -29,7 +32,47 @@ constexpr int kLoopTimeoutMs = 1;  // exception frames wait at most this long
 constexpr unsigned kExceptionBurst = 64;
 constexpr unsigned kHostBurst = 256;  // frames read from one exception TAP per iteration
 
+constexpr auto kLinkPollInterval = std::chrono::milliseconds(100);
+
 vrrp::TimePoint control_now() { return vrrp::TimePoint(neigh_now().time_since_epoch()); }
+
+/** The SYN prober's frames leave on the control lcore's tx queue of their port. */
+class ControlTxSink final : public health::FrameSink {
+public:
+    explicit ControlTxSink(ControlTx& tx) noexcept : tx_(tx) {}
+    bool send(uint16_t port_id, std::span<const uint8_t> frame) override {
+        return tx_.send(port_id, frame);
+    }
+
+private:
+    ControlTx& tx_;
+};
+
+/** "net_af_packet0,iface=eth0,qpairs=2" -> "eth0"; "" for any other device. */
+std::string af_packet_iface(const std::string& device) {
+    if (device.rfind("net_af_packet", 0) != 0) {
+        return "";
+    }
+    const auto at = device.find("iface=");
+    if (at == std::string::npos) {
+        return "";
+    }
+    const auto start = at + 6;
+    return device.substr(start, device.find(',', start) - start);
+}
+
+/** The kernel's view of an interface: administratively up and carrier (IFF_RUNNING). */
+bool kernel_link_up(const std::string& iface) {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return true;
+    }
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, iface.c_str(), IFNAMSIZ - 1);
+    const bool known = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+    close(fd);
+    return !known || ((ifr.ifr_flags & IFF_UP) != 0 && (ifr.ifr_flags & IFF_RUNNING) != 0);
+}
 
 int launch_worker(void* arg) {
     static_cast<dp::Worker*>(arg)->run();
@@ -90,14 +133,7 @@ std::string init_only_change(const config::Config& a, const config::Config& b) {
     if (a.global.metrics_listen != b.global.metrics_listen) {
         return "global.metrics_listen";
     }
-    // Restarting a VRRP instance would hand MASTER away (priority 0); until instances are
-    // reconciled one by one, their configuration changes only with a restart.
-    if (!(a.vrrp_instances == b.vrrp_instances)) {
-        return "vrrp_instances";
-    }
-    if (!(a.vrrp_sync_groups == b.vrrp_sync_groups)) {
-        return "vrrp_sync_groups";
-    }
+    // VRRP instances and sync groups are reconciled one by one (VrrpService::reconfigure).
     return "";
 }
 
@@ -175,9 +211,41 @@ Result<std::unique_ptr<Runtime>> Runtime::create(config::Config config, std::str
                      cp.address ? cp.address->to_string().c_str() : "no address");
         rt->taps_.back() = std::move(*tap);
     }
+    // TCP_CHECKs run in userspace (a SYN, its answer, a RST): a kernel connect() costs some
+    // 40 us of control-lcore time, the prober 3 us; a probe whose next hop is not resolved yet
+    // falls back to a kernel socket through the exception TAP.
+    health::SynProberConfig syn;
+    for (size_t i = 0; i < rt->ports_.size(); ++i) {
+        health::SynEndpoint ep;
+        ep.port_id = rt->ports_[i].port_id;
+        ep.mac = rt->ports_[i].info.mac;
+        if (const auto& a = rt->config_.ports[i].address) {
+            (a->address.is_v4() ? ep.v4 : ep.v6) = a->address;
+        }
+        syn.endpoints.push_back(ep);
+    }
+    syn.seed = rte_rand();
+    rt->syn_sink_ = std::make_unique<ControlTxSink>(*rt->control_tx_);
+    rt->syn_prober_ = std::make_unique<health::SynProber>(std::move(syn));
+    health::EngineOptions hopts;
+    hopts.raw_tcp.prober = rt->syn_prober_.get();
+    hopts.raw_tcp.sink = rt->syn_sink_.get();
+    hopts.raw_tcp.next_hop = [raw = rt.get()](const net::IpAddress& ip)
+        -> std::optional<health::RawNextHop> {
+        // DR: real servers are on-link, so the next hop is the address itself.
+        for (const PortRoute& p : raw->routes_) {
+            if (p.address && p.address->contains(ip)) {
+                if (auto mac = raw->neighbours_->lookup(p.port_id, ip)) {
+                    return health::RawNextHop{p.port_id, *mac};
+                }
+                return std::nullopt;
+            }
+        }
+        return std::nullopt;  // off-link connect_ip: the kernel routes it
+    };
     // Health checks start before the first snapshot, so that alpha checkers (down until
     // their first success) are down in it.
-    auto health = health::Engine::create(rt->config_, control_now());
+    auto health = health::Engine::create(rt->config_, control_now(), std::move(hopts));
     if (!health) {
         return Unexpected{health.error()};
     }
@@ -247,6 +315,7 @@ Result<void> Runtime::start_ports() {
         ports_.back().port_id = *id;
         ports_.back().profile = *profile;
         ports_.back().rx_queues = setup.rx_queues;
+        ports_.back().kernel_iface = af_packet_iface(cp.device);
         auto info = dp::start_port(setup);
         if (!info) {
             return make_error(where + info.error().message);
@@ -386,6 +455,12 @@ bool Runtime::reload() {
         return false;
     }
     const vrrp::TimePoint now = control_now();
+    if (auto r = vrrp_->check(*next, neigh_ports()); !r) {
+        DIRECTOR_LOG(ERR, "reload rejected: vrrp: %s; the running configuration stays",
+                     r.error().message.c_str());
+        ++reloads_rejected_;
+        return false;
+    }
     if (auto r = health_->reconfigure(*next, now); !r) {
         DIRECTOR_LOG(ERR, "reload rejected: health checks: %s; the running configuration stays",
                      r.error().message.c_str());
@@ -403,6 +478,11 @@ bool Runtime::reload() {
         return false;
     }
     health_->take_changed();  // the snapshot just published has the reloaded verdicts
+    if (auto r = vrrp_->reconfigure(config_, neigh_ports(), now); !r) {
+        // check() accepted it above; nothing of VRRP changed, say so loudly.
+        DIRECTOR_LOG(ERR, "reload: vrrp kept its previous instances: %s",
+                     r.error().message.c_str());
+    }
     configure_neighbours();
     DIRECTOR_LOG(INFO, "reload applied");
     ++reloads_applied_;
@@ -430,7 +510,11 @@ void Runtime::drain_exceptions() {
                 } else if (vrrp_ != nullptr && why == dp::PuntReason::Vrrp) {
                     vrrp_->on_frame(m->port, frame, vrrp::TimePoint(now.time_since_epoch()));
                 } else if (why == dp::PuntReason::Host) {
-                    to_host(m->port, frame);
+                    // Answers to the SYN prober's probes stop here; the rest is the kernel's.
+                    if (health_ == nullptr ||
+                        !health_->on_host_frame(frame, vrrp::TimePoint(now.time_since_epoch()))) {
+                        to_host(m->port, frame);
+                    }
                 }
             }
             rte_pktmbuf_free_bulk(frames, n);
@@ -470,6 +554,24 @@ void Runtime::drain_host_taps() {
                 control_tx_->send(ports_[i].port_id, frame);
             }
         }
+    }
+}
+
+bool Runtime::link_up(const PortState& p) const {
+    // AF_PACKET's PMD reports every link as up: ask the kernel about its interface instead.
+    if (!p.kernel_iface.empty()) {
+        return kernel_link_up(p.kernel_iface);
+    }
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(p.port_id, &link) != 0) {
+        return true;  // unknown: do not fault an instance on a driver that cannot tell
+    }
+    return link.link_status == RTE_ETH_LINK_UP;
+}
+
+void Runtime::poll_links(vrrp::TimePoint now) {
+    for (const PortState& p : ports_) {
+        vrrp_->set_port_link(p.port_id, link_up(p), now);
     }
 }
 
@@ -562,32 +664,30 @@ void Runtime::render_metrics(metrics::TextWriter& w) const {
         w.sample({{"result", "succeeded"}}, h.probes_succeeded);
         w.sample({{"result", "failed"}}, h.probes_failed - h.probe_timeouts);
         w.sample({{"result", "timeout"}}, h.probe_timeouts);
+        w.family("director_health_tcp_probes", "TCP_CHECK probes by how they ran",
+                 MetricType::Counter);
+        w.sample({{"path", "userspace"}}, h.raw_probes);
+        w.sample({{"path", "kernel_fallback"}}, h.raw_fallbacks);
         w.family("director_health_probes_in_flight", "Health-check probes running now",
                  MetricType::Gauge);
         w.sample(h.in_flight);
-        w.family("director_real_server_up",
-                 "1 when the real server is in its virtual server's pool (all checks pass)",
-                 MetricType::Gauge);
         for (size_t v = 0; v < health_->virtual_servers(); ++v) {
             const config::VirtualServer& vs = config_.virtual_servers[v];
             const std::string vs_name = health::format_trio(vs.address, vs.protocol, vs.port);
             for (size_t r = 0; r < vs.real_servers.size(); ++r) {
                 const config::RealServer& rs = vs.real_servers[r];
-                w.sample({{"virtual_server", vs_name},
-                          {"real_server", health::format_trio(rs.address, vs.protocol, rs.port)}},
-                         health_->real(v, r).present ? 1 : 0);
-            }
-        }
-        w.family("director_real_server_weight", "Weight published for the real server",
-                 MetricType::Gauge);
-        for (size_t v = 0; v < health_->virtual_servers(); ++v) {
-            const config::VirtualServer& vs = config_.virtual_servers[v];
-            const std::string vs_name = health::format_trio(vs.address, vs.protocol, vs.port);
-            for (size_t r = 0; r < vs.real_servers.size(); ++r) {
-                const config::RealServer& rs = vs.real_servers[r];
-                w.sample({{"virtual_server", vs_name},
-                          {"real_server", health::format_trio(rs.address, vs.protocol, rs.port)}},
-                         health_->real(v, r).weight);
+                const std::string rs_name = health::format_trio(rs.address, vs.protocol, rs.port);
+                const metrics::Label real[] = {{"virtual_server", vs_name},
+                                               {"real_server", rs_name}};
+                const health::RealDecision& d = health_->real(v, r);
+                // The writer groups samples by family, so the two interleave freely here.
+                w.family("director_real_server_up",
+                         "1 when the real server is in its virtual server's pool (all checks pass)",
+                         MetricType::Gauge);
+                w.sample(real, d.present ? 1 : 0);
+                w.family("director_real_server_weight", "Weight published for the real server",
+                         MetricType::Gauge);
+                w.sample(real, d.weight);
             }
         }
         w.family("director_sorry_server_active",
@@ -649,11 +749,13 @@ int Runtime::run() {
         }
     }
     launched_ = true;
-    vrrp_->start(vrrp::TimePoint(neigh_now().time_since_epoch()));
+    poll_links(control_now());  // an instance whose port is down starts in FAULT
+    vrrp_->start(control_now());
     DIRECTOR_LOG(INFO, "running: %zu worker(s), %zu port(s), %zu virtual server(s)",
                  workers_.size(), ports_.size(), config_.virtual_servers.size());
 
     neigh::TimePoint next_metrics = neigh_now();
+    neigh::TimePoint next_link_poll = neigh_now();
     bool running = true;
     while (running) {
         epoll_event events[8];
@@ -688,6 +790,10 @@ int Runtime::run() {
             }
         }
         publisher_->poll_reclaim();
+        if (now >= next_link_poll) {
+            poll_links(vrrp::TimePoint(now.time_since_epoch()));
+            next_link_poll = now + kLinkPollInterval;
+        }
         if (now >= next_metrics) {
             publish_metrics();
             next_metrics = now + std::chrono::seconds(1);
@@ -723,6 +829,8 @@ void Runtime::log_stats() const {
         line += " health_probes_started=" + std::to_string(h.probes_started);
         line += " health_probes_succeeded=" + std::to_string(h.probes_succeeded);
         line += " health_probes_failed=" + std::to_string(h.probes_failed);
+        line += " health_raw_probes=" + std::to_string(h.raw_probes);
+        line += " health_raw_fallbacks=" + std::to_string(h.raw_fallbacks);
     }
     for (size_t i = 0; i < taps_.size(); ++i) {
         if (taps_[i] != nullptr) {

@@ -75,6 +75,7 @@ private:
         DriverProfile profile;
         uint16_t rx_queues = 0;
         bool started = false;
+        std::string kernel_iface;  // AF_PACKET: the interface whose flags give link state
     };
 
     Result<void> start_ports();
@@ -86,6 +87,8 @@ private:
     void to_host(uint16_t port_id, std::span<const uint8_t> frame);
     void drain_host_taps();
     void poll_health(vrrp::TimePoint now);
+    bool link_up(const PortState& p) const;
+    void poll_links(vrrp::TimePoint now);
     void render_metrics(metrics::TextWriter& w) const;
     void publish_metrics();
     void shutdown();
@@ -107,6 +110,10 @@ private:
     std::unique_ptr<NeighbourService> neighbours_;
     std::unique_ptr<VrrpService> vrrp_;
     std::vector<std::unique_ptr<HostTap>> taps_;  // per port (config order); null = none
+    // TCP_CHECK without the kernel: SYNs leave on the control tx queue, answers are taken out
+    // of the host punts. Declared before health_, which uses them until it is destroyed.
+    std::unique_ptr<health::FrameSink> syn_sink_;
+    std::unique_ptr<health::SynProber> syn_prober_;
     std::unique_ptr<health::Engine> health_;
     uint64_t host_dropped_ = 0;  // host traffic with no exception TAP to take it
     std::unique_ptr<metrics::MetricsServer> metrics_;
@@ -125,8 +132,8 @@ void block_control_signals();
 
 /**
  * Names the first field that differs between two configurations and cannot change while the
- * director runs (EAL, lcores, ports, table sizes, timeouts, forwarding policy, and for now the
- * VRRP instances and sync groups), or "" if none.
+ * director runs (EAL, lcores, ports, table sizes, timeouts, forwarding policy, the /metrics
+ * listener), or "" if none. VRRP instances and sync groups are reconciled in place.
  */
 std::string init_only_change(const config::Config& running, const config::Config& next);
 

@@ -30,9 +30,12 @@ fi
 # The MISC_CHECK scripts read their exit code from here; it must exist before the director
 # starts (lab.sh up creates $state, so write it after, before the first check runs: the first
 # probe of a 1 s delay_loop falls within its first second, so create the files right away).
-mkdir -p "$hstate"
+mkdir -p "$hstate" "$state/rs1/html" "$state/rs2/html"
 echo 0 >"$hstate/misc-rs1"
 echo 0 >"$hstate/misc-rs2"
+# HTTP_GET's page exists before the first probe (a non-alpha checker's first failure counts).
+echo ok >"$state/rs1/html/health.html"
+echo ok >"$state/rs2/html/health.html"
 if ! DS2=none DS1_CONFIG="$top/test/lab/health-ds1.yaml" SKIP_INSTALL=1 BUILD=$build \
     bash "$top/scripts/lab.sh" up >"$work/up.log" 2>&1; then
     echo "not ok health: lab.sh up with the health configuration failed"
@@ -129,6 +132,7 @@ echo ok >"$state/rs2/html/health.html"
 # 0. The director's own traffic goes through its exception TAP: the checks reach the reals.
 t=$(wait_for 10 logged "Remote Web server [10.99.0.142]:tcp:8080 succeed on service."); check \
     "HTTP_GET through the exception TAP reached rs1 (${t:-?} s after start)" "no success line in $log"
+wait_for 10 logged "Remote Web server [10.99.0.173]:tcp:8080 succeed on service." >/dev/null
 
 # 1. HTTP_GET: rs1's health page answers 404 -> rs1 leaves the pool; back with 200.
 read -r a b f < <(hits 8080 20)
