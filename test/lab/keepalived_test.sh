@@ -149,12 +149,20 @@ kill "$follow_cap" 2>/dev/null; wait "$follow_cap" 2>/dev/null
 first_adv=$(adverts | awk -v from="$DS2_MAC" -v to="$DS1_MAC" '
     $2 == from {t0 = $1; t1 = ""} $2 == to && t0 && t1 == "" {t1 = $1} END {print t1}')
 if [ -n "$first_adv" ]; then
+    # The BACKUP director says nothing about the VIP before its first MASTER advert.
+    early=$(tshark -r "$work/follow.pcap" -Y "eth.src == $DS1_MAC && arp.src.proto_ipv4 == $VIP" \
+            -T fields -e frame.time_epoch 2>/dev/null | awk -v a="$first_adv" '$1 < a' | wc -l)
     garp=$(tshark -r "$work/follow.pcap" -Y "eth.src == $DS1_MAC && arp.src.proto_ipv4 == $VIP" \
            -T fields -e frame.time_epoch 2>/dev/null |
-           awk -v a="$first_adv" '$1 >= a - 0.5 {printf "%.1f", ($1 - a) * 1000; exit}')
-    follow=$(tshark -r "$work/follow.pcap" -Y "ip.dst == $VIP && eth.dst == $DS1_MAC" \
-             -T fields -e frame.time_epoch 2>/dev/null |
-             awk -v a="$first_adv" '$1 >= a - 0.5 {printf "%.1f", ($1 - a) * 1000; exit}')
+           awk -v a="$first_adv" '$1 >= a {printf "%.1f", ($1 - a) * 1000; exit}')
+    [ "$early" -eq 0 ] || garp="$early ARP frame(s) for the VIP while BACKUP; $garp"
+    # The client follows: its first frame to the VIP after that advert that goes to the
+    # director, and none after it that goes elsewhere.
+    follow=$(tshark -r "$work/follow.pcap" -Y "ip.dst == $VIP && eth.src == 02:99:00:00:00:0a" \
+             -T fields -e frame.time_epoch -e eth.dst 2>/dev/null |
+             awk -v a="$first_adv" -v d="$DS1_MAC" '$1 >= a && $2 == d && t == "" {t = $1}
+                 t != "" && $2 != d {bad = 1}
+                 END {if (t != "" && !bad) printf "%.1f", (t - a) * 1000}')
 else
     garp=""; follow=""
 fi
