@@ -39,6 +39,16 @@ for _ in $(seq 1 60); do
     sleep 0.1
 done
 
+# A second `up` leaves the running lab alone (idempotent), and the VIP answers.
+if SKIP_INSTALL=1 BUILD=$build bash "$top/scripts/lab.sh" up >"$work/up2.log" 2>&1 &&
+    grep -q "already up" "$work/up2.log" &&
+    ip netns exec client curl -s -m 3 "http://$VIP/" | grep -qE '^rs[12]$'; then
+    echo "ok lab: a second lab.sh up leaves the running lab as it is; curl to the VIP returns a page"
+else
+    echo "not ok lab: a second lab.sh up disturbed the lab"
+    sed 's/^/    # /' "$work/up2.log"
+fi
+
 # Capture on the bridge while the first test runs: the packet-level truth of DR, and who
 # answers ARP for the VIP (the client forgets the VIP's MAC first, so that it asks).
 ip netns exec lan tcpdump -i br0 -n -e -U -w "$work/br0.pcap" 'tcp port 80 or arp' 2>/dev/null &
@@ -331,4 +341,17 @@ if [ "$out" != never ] && awk -v o="$out" 'BEGIN {exit !(o < 1.5)}'; then
 else
     echo "not ok lab: after a clean stop of ds1 the outage was '$out' s"
 fi
+# lab.sh down removes everything it created: namespaces, processes, its state directory.
+pids=$(cat /run/director-lab/*.pid /run/director-lab/*/nginx.pid 2>/dev/null | tr '\n' ' ')
+BUILD=$build bash "$top/scripts/lab.sh" down >/dev/null 2>&1
+left=""
+for ns in lan client ds1 ds2 rs1 rs2; do
+    ip netns list | grep -qw "$ns" && left="$left netns:$ns"
+done
+for pid in $pids; do
+    kill -0 "$pid" 2>/dev/null && left="$left pid:$pid"
+done
+[ -e /run/director-lab ] && left="$left /run/director-lab"
+[ -z "$left" ] && echo "ok lab: lab.sh down removed every namespace, process ($(wc -w <<<"$pids")) and file it made" ||
+    echo "not ok lab: lab.sh down left:$left"
 exit 0
