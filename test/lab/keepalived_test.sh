@@ -184,7 +184,7 @@ wait_log "$state/ds2.log" "Entering MASTER STATE" 8
 wait_log "$state/ds1.log" "Entering BACKUP STATE" 8 "$(count "$state/ds1.log" "Entering BACKUP STATE")"
 sleep 1
 masters=$(grep -c "Entering MASTER STATE" "$state/ds1.log")
-kill -TERM $(ka_pids) 2>/dev/null
+kill -TERM "$(ka_pids | cut -d" " -f1)" 2>/dev/null  # keepalived stops its VRRP child itself
 for _ in $(seq 1 30); do
     [ "$(grep -c "Entering MASTER STATE" "$state/ds1.log")" -gt "$masters" ] && break
     sleep 0.1

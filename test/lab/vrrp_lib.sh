@@ -16,6 +16,25 @@ takeover() {
         $2 == to && t0 && !after {t1 = $1; after = 1}
         END {if (t0 && t1) printf "%.4f", t1 - t0; else print "none"}'
 }
+# ka_clean_stop_takeover LABEL: after keepalived (MASTER) was sent SIGTERM at epoch $stop_mark,
+# the director's takeover. keepalived normally sends priority 0 and the director must follow
+# within skew + 20 ms ($SKEW_LIMIT). Now and then keepalived's VRRP child dies without sending
+# it (SIGTERM reaches parent and child together); then there is no priority 0 to react to and
+# the director must take over within master-down + 20 ms ($DOWN_LIMIT) of keepalived's last
+# advert, and the line says that this is what happened.
+ka_clean_stop_takeover() {
+    local label=$1 sent t
+    sent=$(adverts | awk -v m="$DS2_MAC" -v s="$stop_mark" '$2 == m && $3 == 0 && $1 >= s' | wc -l)
+    if [ "$sent" -gt 0 ]; then
+        t=$(takeover "$DS2_MAC" "$DS1_MAC" 1)
+        within "$t" "$SKEW_LIMIT" && echo "ok $label: keepalived stopped cleanly: director MASTER $(ms "$t") after the priority-0 advert (skew $SKEW_TEXT + 20)" ||
+            echo "not ok $label: director took over $(ms "$t") after keepalived's priority-0 advert (target <= skew $SKEW_TEXT + 20 ms)"
+    else
+        t=$(takeover "$DS2_MAC" "$DS1_MAC")
+        within "$t" "$DOWN_LIMIT" && echo "ok $label: keepalived stopped without sending priority 0; director MASTER $(ms "$t") after its last advert (master-down $DOWN_TEXT + 20)" ||
+            echo "not ok $label: keepalived sent no priority 0 and the director took over $(ms "$t") after its last advert (target <= master-down $DOWN_TEXT + 20 ms)"
+    fi
+}
 within() { awk -v v="$1" -v lim="$2" 'BEGIN {exit !(v != "none" && v + 0 <= lim)}'; }
 ms() { awk -v v="$1" 'BEGIN {if (v == "none") print "none"; else printf "%.1f ms", v * 1000}'; }
 arp_mac() {  # the client's neighbour entry for the VIP, after one request through it
