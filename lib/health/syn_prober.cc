@@ -211,7 +211,8 @@ SynStart SynProber::start(uint64_t token, uint16_t port_id, const net::IpAddress
     return SynStart::Started;
 }
 
-void SynProber::send_syn(Slot& s, FrameSink& sink) noexcept {
+void SynProber::send_segment(const Slot& s, uint32_t seq, uint32_t ack, uint8_t flags,
+                             uint16_t window, uint16_t mss, FrameSink& sink) noexcept {
     uint8_t buf[kMaxFrame];
     const auto index = static_cast<uint16_t>(&s - slots_.data());
     const Segment g{
@@ -221,45 +222,31 @@ void SynProber::send_syn(Slot& s, FrameSink& sink) noexcept {
         .dst = &s.dst,
         .sport = static_cast<uint16_t>(config_.first_port + index),
         .dport = s.dst_port,
-        .seq = s.isn,
-        .ack = 0,
-        .flags = kTcpSyn,
-        .window = kSynWindow,
-        .mss = static_cast<uint16_t>(s.dst.is_v6() ? config_.mss_v4 - 20 : config_.mss_v4),
+        .seq = seq,
+        .ack = ack,
+        .flags = flags,
+        .window = window,
+        .mss = mss,
         .ip_id = static_cast<uint16_t>(next_random()),
         .ttl = config_.ttl,
     };
     const std::size_t len = build_segment(g, buf);
-    ++stats_.syn_sent;
     if (!sink.send(s.port_id, {buf, len})) {
         ++stats_.tx_failed;
     }
 }
 
+void SynProber::send_syn(const Slot& s, FrameSink& sink) noexcept {
+    ++stats_.syn_sent;
+    send_segment(s, s.isn, 0, kTcpSyn, kSynWindow,
+                 static_cast<uint16_t>(s.dst.is_v6() ? config_.mss_v4 - 20 : config_.mss_v4),
+                 sink);
+}
+
 void SynProber::send_rst(const Slot& s, uint32_t their_seq, FrameSink& sink) noexcept {
     // RST|ACK with seq = ISN + 1 (the server's RCV.NXT: RFC 5961 3.2's exact match) and
     // ack = their ISN + 1, what Linux sends for an SO_LINGER-0 close of a fresh connection.
-    uint8_t buf[kMaxFrame];
-    const auto index = static_cast<uint16_t>(&s - slots_.data());
-    const Segment g{
-        .src_mac = &s.src_mac,
-        .dst_mac = &s.dst_mac,
-        .src = &s.src,
-        .dst = &s.dst,
-        .sport = static_cast<uint16_t>(config_.first_port + index),
-        .dport = s.dst_port,
-        .seq = s.isn + 1,
-        .ack = their_seq + 1,
-        .flags = kTcpRst | kTcpAck,
-        .window = 0,
-        .mss = 0,
-        .ip_id = static_cast<uint16_t>(next_random()),
-        .ttl = config_.ttl,
-    };
-    const std::size_t len = build_segment(g, buf);
-    if (!sink.send(s.port_id, {buf, len})) {
-        ++stats_.tx_failed;
-    }
+    send_segment(s, s.isn + 1, their_seq + 1, kTcpRst | kTcpAck, 0, 0, sink);
 }
 
 bool SynProber::on_frame(std::span<const uint8_t> frame, TimePoint /*now*/, FrameSink& sink,

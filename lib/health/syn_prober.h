@@ -205,7 +205,9 @@ private:
     };
 
     const SynEndpoint* endpoint(uint16_t port_id, bool v6) const noexcept;
-    void send_syn(Slot& s, FrameSink& sink) noexcept;
+    void send_segment(const Slot& s, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
+                      uint16_t mss, FrameSink& sink) noexcept;
+    void send_syn(const Slot& s, FrameSink& sink) noexcept;
     void send_rst(const Slot& s, uint32_t their_seq, FrameSink& sink) noexcept;
     void finish(uint16_t index, SynVerdict v, std::vector<SynOutcome>& out) noexcept;
     void arm(uint16_t index, TimePoint at) noexcept;
