@@ -179,8 +179,8 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
             }
             const rte_mbuf* m = chunk[i];
             if (likely(net::parse_frame_fast(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
-                                             m->pkt_len, needs_ipv4_checksum(m), pp[i]))) {
-                hash[i] = net::flow_hash(pp[i].flow);
+                                             m->pkt_len, needs_ipv4_checksum(m), pp[i],
+                                             hash[i]))) {
                 conns_->prefetch(hash[i]);
             } else {
                 parse_slow(m, pp[i], hash[i]);

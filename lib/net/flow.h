@@ -20,6 +20,7 @@
 #include <rte_hash_crc.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -43,7 +44,8 @@ struct FlowKey {
 
     friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };
-static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 8-byte words");
+static_assert(sizeof(FlowKey) == 40, "an IPv6 FlowKey is hashed as five 8-byte words");
+static_assert(offsetof(FlowKey, dst_port) == offsetof(FlowKey, src_port) + 2);
 
 /** Host-order view of a network-order port field. */
 inline uint16_t port_host(uint16_t network_order) noexcept {
@@ -90,16 +92,46 @@ inline uint32_t crc32c_u32(uint32_t data, uint32_t init) noexcept {
 inline constexpr uint32_t kFlowHashSeed = 0x9e3779b9u;
 
 /**
- * Hash of all 40 bytes of a flow key: CRC32-C with `seed` as the initial value and no final
- * inversion (rte_hash_crc's convention).
+ * Hash of an IPv4 flow from its fields: CRC32-C, with `seed` as the initial value and no final
+ * inversion (rte_hash_crc's convention), of two 8-byte words: the source and destination
+ * address as they sit in the header, then the two ports, the protocol and the family (4).
+ * Two crc32 steps: the hash is on the chain from packet bytes to the connection table's
+ * prefetch, so its latency counts. The parser's fast path calls this with the fields in
+ * registers; reading a key back right after storing it field by field stalls on
+ * store-to-load forwarding (narrow stores, wide loads: a third of the per-packet time).
  *
- * Caller: any lcore. noexcept, ~5 crc32 instructions.
+ * @param src, dst  the addresses' 4 bytes as loaded from the header (memcpy, network order)
+ * @param ports     the 4 bytes of source and destination port as loaded from the L4 header
+ */
+inline uint32_t flow_hash_v4(uint32_t src, uint32_t dst, uint32_t ports, uint8_t proto,
+                             uint32_t seed = kFlowHashSeed) noexcept {
+    static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "the words below are little-endian");
+    const uint64_t addrs = uint64_t{src} | uint64_t{dst} << 32;
+    const uint64_t rest =
+        uint64_t{ports} | uint64_t{proto} << 32 | uint64_t{static_cast<uint8_t>(Family::V4)} << 40;
+    return crc32c_u64(rest, crc32c_u64(addrs, seed));
+}
+
+/**
+ * Hash of a flow key: for IPv4 flow_hash_v4 of its fields; otherwise CRC32-C (as above) of all
+ * 40 bytes of the key as five 8-byte words.
+ *
+ * Caller: any lcore. noexcept, 2 (IPv4) or 5 crc32 instructions.
  *
  * @param key   a key whose padding and unused address bytes are zero (the parser's are)
  * @param seed  kFlowHashSeed unless the caller needs independent hash functions
  * @return the hash; may be 0, which a table reserving 0 for "empty" must remap
  */
 inline uint32_t flow_hash(const FlowKey& key, uint32_t seed = kFlowHashSeed) noexcept {
+    if (key.family == Family::V4) {
+        uint32_t src;
+        uint32_t dst;
+        uint32_t ports;
+        std::memcpy(&src, key.src_addr.data(), 4);
+        std::memcpy(&dst, key.dst_addr.data(), 4);
+        std::memcpy(&ports, &key.src_port, 4);  // src_port, dst_port: adjacent, as on the wire
+        return flow_hash_v4(src, dst, ports, key.proto, seed);
+    }
     uint64_t w[5];
     std::memcpy(w, &key, sizeof w);
     uint32_t h = seed;

@@ -142,11 +142,12 @@ struct ParseOptions {
  * @param pkt_len  length of the whole packet (pkt_len), or 0 for "len is the whole frame"
  * @param verify_ipv4_checksum  as ParseOptions::verify_ipv4_checksum
  * @param out      filled on true (all fields but `inner`)
+ * @param hash     on true, flow_hash(out.flow), computed from registers (flow_hash_v4)
  * @return true: Ok, out filled; false: call parse_frame
  */
 [[gnu::always_inline]] inline bool parse_frame_fast(const uint8_t* data, uint32_t len,
                                                     uint32_t pkt_len, bool verify_ipv4_checksum,
-                                                    ParsedPacket& out) noexcept {
+                                                    ParsedPacket& out, uint32_t& hash) noexcept {
     constexpr uint32_t kIpHdr = 20;  // IHL 5: no options
     constexpr uint32_t kUdpHdr = 8;
     constexpr uint32_t kTcpHdr = 20;
@@ -204,13 +205,19 @@ struct ParseOptions {
     } else {
         return false;
     }
+    uint32_t src;
+    uint32_t dst;
+    uint32_t ports;
+    std::memcpy(&src, ip + 12, 4);
+    std::memcpy(&dst, ip + 16, 4);
+    std::memcpy(&ports, l4, 4);
+    hash = flow_hash_v4(src, dst, ports, proto);
     FlowKey& k = out.flow;
-    std::memcpy(k.src_addr.data(), ip + 12, 4);
+    std::memcpy(k.src_addr.data(), &src, 4);
     std::memset(k.src_addr.data() + 4, 0, 12);
-    std::memcpy(k.dst_addr.data(), ip + 16, 4);
+    std::memcpy(k.dst_addr.data(), &dst, 4);
     std::memset(k.dst_addr.data() + 4, 0, 12);
-    std::memcpy(&k.src_port, l4, 2);
-    std::memcpy(&k.dst_port, l4 + 2, 2);
+    std::memcpy(&k.src_port, &ports, 4);  // src_port and dst_port, adjacent as on the wire
     k.proto = proto;
     k.family = Family::V4;
     k.reserved[0] = 0;

@@ -61,10 +61,25 @@ TEST(FlowKey, PortsAreNetworkOrder) {
 }
 
 TEST(FlowHash, IsCrc32cOfTheKeyBytes) {
+    // IPv4: the 16 bytes src, dst, ports, proto, family, two zeros.
     const FlowKey k = v4_key("192.0.2.7", "198.51.100.9", 51000, 443);
-    EXPECT_EQ(flow_hash(k),
-              reference_crc32c(reinterpret_cast<const uint8_t*>(&k), 40, kFlowHashSeed));
-    EXPECT_EQ(flow_hash(k, 0), reference_crc32c(reinterpret_cast<const uint8_t*>(&k), 40, 0));
+    const uint8_t v4_words[16] = {192,  0,    2,    7,    198, 51, 100, 9,
+                                  0xc7, 0x38, 0x01, 0xbb, 6,   4,  0,   0};
+    EXPECT_EQ(flow_hash(k), reference_crc32c(v4_words, 16, kFlowHashSeed));
+    EXPECT_EQ(flow_hash(k, 0), reference_crc32c(v4_words, 16, 0));
+    uint32_t src;
+    uint32_t dst;
+    uint32_t ports;
+    std::memcpy(&src, v4_words, 4);
+    std::memcpy(&dst, v4_words + 4, 4);
+    std::memcpy(&ports, v4_words + 8, 4);
+    EXPECT_EQ(flow_hash_v4(src, dst, ports, 6), flow_hash(k));
+    // IPv6: all 40 bytes of the key.
+    FlowKey v6 = k;
+    v6.family = Family::V6;
+    v6.src_addr[15] = 1;
+    EXPECT_EQ(flow_hash(v6),
+              reference_crc32c(reinterpret_cast<const uint8_t*>(&v6), 40, kFlowHashSeed));
     // CRC32-C check value: "123456789" with init ~0 and final inversion gives e3069283.
     const char* check = "123456789";
     EXPECT_EQ(~reference_crc32c(reinterpret_cast<const uint8_t*>(check), 9, ~0u), 0xe3069283u);

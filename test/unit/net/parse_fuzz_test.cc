@@ -135,7 +135,8 @@ public:
                                 const ParsedPacket& full) {
         ParsedPacket fast;
         std::memset(static_cast<void*>(&fast), 0xa5, sizeof fast);  // anything the fast path leaves stays poisoned
-        const bool taken = parse_frame_fast(data, len, pkt_len, verify, fast);
+        uint32_t hash = 0;
+        const bool taken = parse_frame_fast(data, len, pkt_len, verify, fast, hash);
         const bool should = full.verdict == Verdict::Ok && (pkt_len == 0 || pkt_len == len) &&
                             full.flow.family == Family::V4 &&
                             full.l4_offset == full.l3_offset + 20u && !full.is_fragment &&
@@ -157,6 +158,9 @@ public:
             fast.is_first_fragment != full.is_first_fragment ||
             fast.inner_is_fragment != full.inner_is_fragment || fast.verdict != full.verdict) {
             return "fast path and parse_frame disagree";
+        }
+        if (hash != flow_hash(full.flow)) {
+            return "fast path hash differs from flow_hash of the key";
         }
         return "";
     }

@@ -318,9 +318,10 @@ TEST(ParserFastPath, DeclinesEveryRowThatIsNotOk) {
     int taken = 0;
     for (const VerdictCase& c : verdict_cases()) {
         ParsedPacket pp;
+        uint32_t hash = 0;
         ExactBuffer buf(c.frame, c.frame.size());
         const bool fast = parse_frame_fast(buf.data.get(), buf.len, c.opts.pkt_len,
-                                           c.opts.verify_ipv4_checksum, pp);
+                                           c.opts.verify_ipv4_checksum, pp, hash);
         if (c.expected != Verdict::Ok) {
             EXPECT_FALSE(fast) << c.description << "\n" << test::hex(c.frame);
         } else if (fast) {
@@ -347,8 +348,10 @@ TEST(ParserFastPath, TakesTheCommonFramesWithTheSameFields) {
         ASSERT_EQ(parse_frame(buf.data.get(), buf.len, full), Verdict::Ok) << name;
         ParsedPacket fast;
         std::memset(static_cast<void*>(&fast), 0x5a, sizeof fast);
-        ASSERT_TRUE(parse_frame_fast(buf.data.get(), buf.len, 0, true, fast)) << name;
+        uint32_t hash = 0;
+        ASSERT_TRUE(parse_frame_fast(buf.data.get(), buf.len, 0, true, fast, hash)) << name;
         EXPECT_EQ(fast.flow, full.flow) << name;
+        EXPECT_EQ(hash, flow_hash(full.flow)) << name;
         EXPECT_EQ(fast.l3_len, full.l3_len) << name;
         EXPECT_EQ(fast.ethertype, full.ethertype) << name;
         EXPECT_EQ(fast.vlan_tci, full.vlan_tci) << name;
@@ -360,7 +363,7 @@ TEST(ParserFastPath, TakesTheCommonFramesWithTheSameFields) {
         EXPECT_FALSE(fast.is_fragment) << name;
         EXPECT_EQ(fast.verdict, Verdict::Ok) << name;
         // pkt_len equal to the buffer is the same single segment.
-        EXPECT_TRUE(parse_frame_fast(buf.data.get(), buf.len, buf.len, true, fast)) << name;
+        EXPECT_TRUE(parse_frame_fast(buf.data.get(), buf.len, buf.len, true, fast, hash)) << name;
     }
 }
 
@@ -373,23 +376,25 @@ TEST(ParserFastPath, LeavesEverythingElseToParseFrame) {
         {"ARP", who_has_vip().build()},
         {"bad header checksum", client_to_vip4().ipv4_checksum(0xdead).tcp(1, 2).build()},
     };
+    uint32_t hash = 0;
     for (const auto& [name, f] : frames) {
         ExactBuffer buf(f, f.size());
         ParsedPacket pp;
-        EXPECT_FALSE(parse_frame_fast(buf.data.get(), buf.len, 0, true, pp)) << name;
+        EXPECT_FALSE(parse_frame_fast(buf.data.get(), buf.len, 0, true, pp, hash)) << name;
     }
     // The NIC verified the header: the checksum field is not read.
     const Bytes bad = client_to_vip4().ipv4_checksum(0xdead).tcp(1, 2).build();
     ExactBuffer buf(bad, bad.size());
     ParsedPacket pp;
-    EXPECT_TRUE(parse_frame_fast(buf.data.get(), buf.len, 0, false, pp));
+    EXPECT_TRUE(parse_frame_fast(buf.data.get(), buf.len, 0, false, pp, hash));
     // First segment of a longer packet: parse_frame decides (TruncatedSegment rules).
-    EXPECT_FALSE(parse_frame_fast(buf.data.get(), buf.len, buf.len + 100, false, pp));
+    EXPECT_FALSE(parse_frame_fast(buf.data.get(), buf.len, buf.len + 100, false, pp, hash));
     // Every truncation is declined, without reading past the cut.
     const Bytes tcp = client_to_vip4().vlan(3).tcp(40000, 80).mss(1460).build();
     for (std::size_t n = 0; n < tcp.size(); ++n) {
         ExactBuffer cut(tcp, n);
-        EXPECT_FALSE(parse_frame_fast(cut.data.get(), cut.len, 0, true, pp)) << "cut at " << n;
+        EXPECT_FALSE(parse_frame_fast(cut.data.get(), cut.len, 0, true, pp, hash))
+            << "cut at " << n;
     }
 }
 
