@@ -28,7 +28,9 @@
 #pragma once
 
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -104,6 +106,19 @@ struct ParsedPacket {
     uint32_t l4_len() const noexcept { return l3_offset + l3_len - l4_offset; }
 };
 static_assert(std::is_trivially_copyable_v<ParsedPacket>);
+// The layout parse_frame_fast's word stores assume (little-endian words, one-byte bools).
+static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN && sizeof(bool) == 1 && sizeof(Verdict) == 1 &&
+              sizeof(FlowKey) == 40);
+static_assert(offsetof(ParsedPacket, l3_len) == 80 && offsetof(ParsedPacket, ethertype) == 84 &&
+              offsetof(ParsedPacket, vlan_tci) == 86 && offsetof(ParsedPacket, l3_offset) == 88 &&
+              offsetof(ParsedPacket, l4_offset) == 90 &&
+              offsetof(ParsedPacket, inner_l3_offset) == 92 &&
+              offsetof(ParsedPacket, l2_len) == 94 && offsetof(ParsedPacket, tcp_flags) == 95 &&
+              offsetof(ParsedPacket, icmp_type) == 96 && offsetof(ParsedPacket, icmp_code) == 97 &&
+              offsetof(ParsedPacket, has_vlan) == 98 && offsetof(ParsedPacket, is_fragment) == 99 &&
+              offsetof(ParsedPacket, is_first_fragment) == 100 &&
+              offsetof(ParsedPacket, inner_is_fragment) == 101 &&
+              offsetof(ParsedPacket, verdict) == 102 && sizeof(ParsedPacket) == 104);
 static_assert(sizeof(ParsedPacket) <= 2 * kCacheLine, "a burst of 32 stays within 64 lines");
 
 /** How parse_frame reads the buffer it is given. */
@@ -186,7 +201,7 @@ struct ParseOptions {
     const uint8_t proto = ip[9];
     const uint8_t* l4 = ip + kIpHdr;
     const uint32_t l4_len = total - kIpHdr;
-    uint8_t tcp_flags = 0;
+    uint64_t tcp_flags = 0;
     if (proto == kIpProtoTcp) {
         // Data offset >= 5 words, header with options inside the IP payload.
         if (unlikely(l4_len < kTcpHdr)) {
@@ -212,31 +227,32 @@ struct ParseOptions {
     std::memcpy(&dst, ip + 16, 4);
     std::memcpy(&ports, l4, 4);
     hash = flow_hash_v4(src, dst, ports, proto);
-    FlowKey& k = out.flow;
-    std::memcpy(k.src_addr.data(), &src, 4);
-    std::memset(k.src_addr.data() + 4, 0, 12);
-    std::memcpy(k.dst_addr.data(), &dst, 4);
-    std::memset(k.dst_addr.data() + 4, 0, 12);
-    std::memcpy(&k.src_port, &ports, 4);  // src_port and dst_port, adjacent as on the wire
-    k.proto = proto;
-    k.family = Family::V4;
-    k.reserved[0] = 0;
-    k.reserved[1] = 0;
-    out.l3_len = total;
-    out.ethertype = kEtherTypeIpv4;
-    out.vlan_tci = tci;
-    out.l3_offset = static_cast<uint16_t>(l2);
-    out.l4_offset = static_cast<uint16_t>(l2 + kIpHdr);
-    out.inner_l3_offset = 0;
-    out.l2_len = static_cast<uint8_t>(l2);
-    out.tcp_flags = tcp_flags;
-    out.icmp_type = 0;
-    out.icmp_code = 0;
-    out.has_vlan = vlan;
-    out.is_fragment = false;
-    out.is_first_fragment = false;
-    out.inner_is_fragment = false;
-    out.verdict = Verdict::Ok;
+    // `out` is written as eight 8-byte words built in registers: field by field it took about
+    // 25 narrow stores per packet, and GCC spilled some of the narrow values to the stack and
+    // read them back wider, which stalls store-to-load forwarding. The words follow the field
+    // layout, which the static_asserts pin; the fuzz test compares every field with
+    // parse_frame's.
+    const uint64_t zero = 0;
+    const uint64_t src_word = src;
+    const uint64_t dst_word = dst;
+    const uint64_t ports_word =
+        uint64_t{ports} | uint64_t{proto} << 32 | uint64_t{static_cast<uint8_t>(Family::V4)} << 40;
+    const uint64_t lengths = uint64_t{total} | uint64_t{kEtherTypeIpv4} << 32 | uint64_t{tci} << 48;
+    const uint64_t offsets = uint64_t{l2} | uint64_t{l2 + kIpHdr} << 16 | uint64_t{l2} << 48 |
+                             tcp_flags << 56;      // inner_l3_offset 0
+    const uint64_t flags = uint64_t{vlan} << 16 |  // icmp_*, fragment flags 0
+                           uint64_t{static_cast<uint8_t>(Verdict::Ok)} << 48;
+    // One 8-byte store each (no array: GCC assembles an array on the stack and copies it with
+    // 16-byte loads, which stall on the 8-byte stores that built it).
+    char* p = reinterpret_cast<char*>(&out);
+    std::memcpy(p + 0, &src_word, 8);
+    std::memcpy(p + 8, &zero, 8);
+    std::memcpy(p + 16, &dst_word, 8);
+    std::memcpy(p + 24, &zero, 8);
+    std::memcpy(p + 32, &ports_word, 8);
+    std::memcpy(p + offsetof(ParsedPacket, l3_len), &lengths, 8);
+    std::memcpy(p + offsetof(ParsedPacket, l3_len) + 8, &offsets, 8);
+    std::memcpy(p + offsetof(ParsedPacket, l3_len) + 16, &flags, 8);  // byte 7: padding
     return true;
 }
 
