@@ -77,7 +77,8 @@ void Worker::run() noexcept {
     const uint64_t hz = rte_get_tsc_hz();
     publisher_->online(cfg_index_);
     while (likely(!stop_.load(std::memory_order_relaxed))) {
-        const uint32_t now_s = static_cast<uint32_t>(rte_get_tsc_cycles() / hz);
+        const uint64_t tsc = rte_get_tsc_cycles();
+        const uint32_t now_s = static_cast<uint32_t>(tsc / hz);
         // Acquire load, held for this iteration only; quiescent() below releases it.
         const lb::Snapshot* snap = publisher_->current();
         uint16_t received = 0;
@@ -102,7 +103,7 @@ void Worker::run() noexcept {
             }
             process_burst(*snap, pkts, n, now_s);
         }
-        sweep(now_s);
+        sweep(now_s, tsc);
         publisher_->quiescent(cfg_index_);
         if (received == 0) {
             idle_backoff();
@@ -124,17 +125,26 @@ void Worker::idle_backoff() noexcept {
     bump(counters_.idle_sleeps);
 }
 
-void Worker::sweep(uint32_t now_s) noexcept {
+bool Worker::SweepPace::due(uint64_t tsc) noexcept {
+    if (static_cast<int64_t>(tsc - next) < 0) {
+        return false;
+    }
+    // Behind by more than a few steps (the worker slept, or the TSC jumped): start afresh
+    // rather than catch up, so an iteration never does more than one step.
+    next = tsc - next > 4 * period ? tsc + period : next + period;
+    return true;
+}
+
+void Worker::sweep(uint32_t now_s, uint64_t tsc) noexcept {
     // An empty table has nothing to expire: skip its lines (a persistence table of a
-    // deployment without persistent services is always empty). Work stays bounded by
-    // kSweepBucketsPerIteration lines per table per iteration.
-    if (conns_->size() != 0) {
+    // deployment without persistent services is always empty).
+    if (conns_->size() != 0 && conn_sweep_.due(tsc)) {
         const uint32_t expired = conns_->expire_step(now_s, kSweepBucketsPerIteration);
         if (expired != 0) {
             bump(counters_.conn_expired, expired);
         }
     }
-    if (persist_->size() != 0) {
+    if (persist_->size() != 0 && persist_sweep_.due(tsc)) {
         persist_->expire_step(now_s, kSweepBucketsPerIteration);
     }
 }

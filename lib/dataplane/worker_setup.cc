@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Worker construction and destruction: control-plane code (allocation, error strings), kept
 // apart from the hot loop in worker.cc so that the hot-path lint can hold that file strictly.
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include <new>
@@ -55,6 +56,15 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
                           ": persistence table: " + persist.error().message);
     }
     w->persist_ = std::move(*persist);
+    // One pass per kSweepPassSeconds: steps of kSweepBucketsPerIteration buckets, evenly apart.
+    const auto sweep_period = [](uint32_t buckets) {
+        const uint64_t steps =
+            (buckets + kSweepBucketsPerIteration - 1) / kSweepBucketsPerIteration;
+        const uint64_t period = rte_get_tsc_hz() * kSweepPassSeconds / steps;
+        return period != 0 ? period : 1;
+    };
+    w->conn_sweep_.period = sweep_period(w->conns_->bucket_count());
+    w->persist_sweep_.period = sweep_period(w->persist_->bucket_count());
     const size_t sched_bytes = sizeof(lb::SchedState) * lb::kMaxServices;
     if (cfg.use_rte_malloc) {
         w->sched_ = static_cast<lb::SchedState*>(
