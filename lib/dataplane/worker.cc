@@ -165,6 +165,7 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                            uint32_t now_s) noexcept {
     bump(counters_.rx_packets, n);
     bump(counters_.rx_bursts);
+    last_service_.key = 0;  // `snap` may differ from the previous burst's
     for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
@@ -266,10 +267,31 @@ DIRECTOR_HOT Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf*
                  (k.proto != net::kIpProtoTcp && k.proto != net::kIpProtoUdp))) {
         return classify_other(snap, m, pp, port, group, hash, now_s, tx_port);
     }
-    if (unlikely(is_own_address(port, k))) {
-        return punt(m, PuntReason::Host, counters_.exception_host);
+    uint32_t svc;
+    if (likely(k.family == net::Family::V4)) {
+        uint32_t dst;
+        uint32_t own;
+        std::memcpy(&dst, k.dst_addr.data(), 4);
+        std::memcpy(&own, port.own_v4.data(), 4);
+        if (unlikely(dst == own && port.has_own_v4)) {
+            return punt(m, PuntReason::Host, counters_.exception_host);
+        }
+        // Consecutive packets of a burst mostly go to one service: remember the last lookup
+        // (reset per burst, so it never outlives the snapshot it came from).
+        const uint64_t key = uint64_t{dst} | uint64_t{k.dst_port} << 32 |
+                             uint64_t{k.proto} << 48 | uint64_t{1} << 56;
+        if (key == last_service_.key) {
+            svc = last_service_.svc;
+        } else {
+            svc = snap.find_service_v4(k.dst_addr.data(), net::port_host(k.dst_port), k.proto);
+            last_service_ = {key, svc};
+        }
+    } else {
+        if (unlikely(is_own_address(port, k))) {
+            return punt(m, PuntReason::Host, counters_.exception_host);
+        }
+        svc = find_service(snap, k, k.dst_port);
     }
-    const uint32_t svc = find_service(snap, k, k.dst_port);
     if (unlikely(svc == lb::kNoService)) {
         bump(counters_.drop_not_service);
         return Action::Drop;

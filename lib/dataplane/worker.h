@@ -199,6 +199,12 @@ private:
         /** True (and the pace advanced) when a step is due at `tsc`. */
         bool due(uint64_t tsc) noexcept;
     };
+    /** The last IPv4 service lookup of the current burst: (dst, port, proto, valid bit). */
+    struct LastService {
+        uint64_t key = 0;  ///< 0: none
+        uint32_t svc = lb::kNoService;
+    };
+    LastService last_service_;
     SweepPace conn_sweep_;
     SweepPace persist_sweep_;
     uint32_t idle_polls_ = 0;

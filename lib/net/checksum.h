@@ -107,14 +107,17 @@ inline bool ipv4_header_checksum_ok(const uint8_t* hdr, uint32_t hdr_len) noexce
         std::memcpy(&a, hdr, 8);
         std::memcpy(&b, hdr + 8, 8);
         std::memcpy(&c, hdr + 16, 4);
-        // Sum of five native 32-bit words in 64 bits, folded to 16 (RFC 1071 2(B)); a header
-        // whose checksum is right sums to 0xffff in either byte order.
-        uint64_t acc = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + c;
-        acc = (acc & 0xffffffffu) + (acc >> 32);
-        acc = (acc & 0xffff) + (acc >> 16);
-        acc = (acc & 0xffff) + (acc >> 16);
-        acc = (acc & 0xffff) + (acc >> 16);
-        return acc == 0xffff;
+        // One's-complement sum of the native 8-byte words with end-around carries (add, adc),
+        // folded 64 -> 32 -> 16 by adding each half to its rotation (Linux csum_fold): the
+        // high half then holds the folded sum. A header whose checksum is right sums to
+        // 0xffff in either byte order (RFC 1071 2(B)).
+        uint64_t s = a + b;
+        s += s < b;  // no overflow: after a carry, s <= 2^64 - 2
+        s += c;
+        s += s < c;
+        const uint32_t x = static_cast<uint32_t>((s + (s >> 32 | s << 32)) >> 32);
+        const uint32_t y = x + (x >> 16 | x << 16);
+        return (y >> 16) == 0xffff;
     }
     return checksum_fold(checksum_add(hdr, hdr_len)) == 0;
 }

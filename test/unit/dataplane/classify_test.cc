@@ -461,6 +461,41 @@ TEST_F(DataplaneTest, MixedBurstEachFrameGetsItsOwnFate) {
     EXPECT_EQ(d->counter("drop_not_service"), 1u);
 }
 
+// The worker remembers the last service lookup of a burst: every frame must still find its
+// own (address, port, protocol), and a burst after a new snapshot must use the new one.
+TEST_F(DataplaneTest, ServiceLookupFollowsEachFrameAndEachSnapshot) {
+    auto d = Director::create(lab_services(0));
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(d->publish(lab_services(d->port_id())));
+    const Output first = d->send({
+        syn(kClient, 40000),             // TCP VIP:80: forwarded
+        udp(kClient, 40001, kVip, 80),   // UDP VIP:80: no service
+        udp(kClient, 5353),              // UDP VIP:53: forwarded
+        syn(kClient, 40002, kVip, 53),   // TCP VIP:53: no service
+        syn(kClient, 40003, kVip, 443),  // TCP VIP:443: no service
+        syn(kClient, 40004),             // TCP VIP:80 again: forwarded
+    });
+    EXPECT_EQ(first.tx.size(), 3u);
+    EXPECT_EQ(d->counter("forwarded"), 3u);
+    EXPECT_EQ(d->counter("drop_not_service"), 3u);
+    // The next snapshot lists VIP:80 last, with RS2 only, and drops VIP:53: a lookup kept
+    // from the previous burst would name another service's index.
+    const uint16_t port = d->port_id();
+    ASSERT_TRUE(d->publish({
+        service(kVip6, 80, {real(kRs1, port, 1, true), real(kRs2, port, 1, true)}, 3),
+        service(kVip, 80, {real(kRs2, port)}, 1),
+    }));
+    const Output second = d->send({
+        syn(kClient, 41000), syn(kClient, 41001), syn(kClient, 41002), syn(kClient, 41003),
+        udp(kClient, 5353),  // VIP:53 is gone
+    });
+    ASSERT_EQ(second.tx.size(), 4u);
+    for (const Bytes& f : second.tx) {
+        EXPECT_EQ(real_name(f.data()).value_or("?"), "RS2");
+    }
+    EXPECT_EQ(d->counter("drop_not_service"), 4u);
+}
+
 TEST_F(DataplaneTest, BurstLargerThanTxBufferIsForwardedWhole) {
     // process_burst is public and takes any n; the per-port tx buffer holds kBurstSize.
     auto d = Director::create(lab_services(0));

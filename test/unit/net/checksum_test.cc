@@ -80,6 +80,29 @@ TEST(Checksum, Ipv4HeaderKnownValue) {
     EXPECT_FALSE(ipv4_header_checksum_ok(h.data(), 20));
 }
 
+// The unrolled 20-byte check against the general sum, on random headers with the right
+// checksum, a wrong one, and the carry-heavy all-0xff words.
+TEST(Checksum, Ipv4HeaderCheckAgreesWithTheGeneralSum) {
+    std::mt19937 rng(11);
+    int right = 0;
+    for (int round = 0; round < 20000; ++round) {
+        Bytes h(20);
+        for (uint8_t& x : h) {
+            // A third of the headers mostly 0xff bytes: every end-around carry happens.
+            x = static_cast<uint8_t>(round % 3 != 0 || rng() % 16 == 0 ? rng() : 0xff);
+        }
+        if (round % 2 == 0) {
+            const uint16_t c = ipv4_header_checksum(h.data(), 20);
+            h[10] = static_cast<uint8_t>(c >> 8);
+            h[11] = static_cast<uint8_t>(c);
+        }
+        const bool expected = reference_sum(h, 0, 20) == 0xffff;
+        right += expected ? 1 : 0;
+        ASSERT_EQ(ipv4_header_checksum_ok(h.data(), 20), expected) << test::hex(h);
+    }
+    EXPECT_GE(right, 10000);  // every header given its checksum, and a few by chance
+}
+
 TEST(Checksum, Ipv4HeaderWithOptions) {
     Bytes h = from_hex("46000020000000004001000001020304050607089404000000000000");
     h.resize(24);
