@@ -419,16 +419,17 @@ DIRECTOR_HOT Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint3
     const uint32_t slot = conns_->lookup(hash, si.service_id, now_s);
     if (likely(slot != lb::kNoSlot)) {
         // A hit whose real may still carry the connection (STYLE H9: member of the service,
-        // up, MAC known; weight 0 allowed): the common case, with one location lookup.
-        const uint32_t rs = snap.find_real(svc, conns_->real_id(slot));
-        if (likely(rs != lb::kNoReal && snap.slot_forwardable(svc, rs))) {
+        // up, MAC known; weight 0 allowed): the common case, decided by one RealHot record.
+        const lb::RealHot* r = snap.real_hot(conns_->real_id(slot));
+        if (likely(r != nullptr && r->service_idx == svc &&
+                   (r->flags & lb::detail::kRealForward) != 0)) {
             bump(counters_.conn_hit);
             const uint8_t flags = pp.flow.proto == net::kIpProtoTcp ? pp.tcp_flags : 0;
             const lb::ConnUpdate u = conns_->update_state(slot, flags, now_s);
             if (unlikely(u.hold_due && si.persistence_timeout_s != 0)) {
                 hold_template(si, pp.flow, conns_->expires(slot), now_s);
             }
-            return rewrite_to_real(snap, svc, rs, m, tx_port, counters_.forwarded);
+            return rewrite_mac(r->mac, r->tx_port, m, tx_port, counters_.forwarded);
         }
     }
     return forward_flow_slow(snap, svc, m, pp, hash, slot, now_s, tx_port);
@@ -576,14 +577,20 @@ Worker::Action Worker::forward_flow_slow(const lb::Snapshot& snap, uint32_t svc,
 DIRECTOR_HOT Worker::Action Worker::rewrite_to_real(const lb::Snapshot& snap, uint32_t svc,
                                                     uint32_t rs, rte_mbuf* m, uint16_t& tx_port,
                                                     uint64_t& counter) noexcept {
-    tx_port = snap.tx_port(svc, rs);
+    return rewrite_mac(snap.mac(svc, rs), snap.tx_port(svc, rs), m, tx_port, counter);
+}
+
+DIRECTOR_HOT Worker::Action Worker::rewrite_mac(const net::MacAddress& dst, uint16_t port,
+                                                rte_mbuf* m, uint16_t& tx_port,
+                                                uint64_t& counter) noexcept {
+    tx_port = port;
     if (unlikely(tx_port >= RTE_MAX_ETHPORTS || port_slot_[tx_port] < 0)) {
         bump(counters_.bug_bad_real);
         return Action::Drop;
     }
     // DR: only the Ethernet addresses change (l2fwd_mac_updating).
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-    std::memcpy(eth, snap.mac(svc, rs).bytes.data(), 6);
+    std::memcpy(eth, dst.bytes.data(), 6);
     std::memcpy(eth + 6, ports_[port_slot_[tx_port]].mac.bytes.data(), 6);
     bump(counter);
     return Action::Forward;

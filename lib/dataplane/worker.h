@@ -174,6 +174,9 @@ private:
     /** Sets the real's MAC as destination and the tx port's as source; counts on success. */
     Action rewrite_to_real(const lb::Snapshot& snap, uint32_t svc, uint32_t rs, rte_mbuf* m,
                            uint16_t& tx_port, uint64_t& counter) noexcept;
+    /** rewrite_to_real with the real's MAC and tx port in hand (a RealHot record). */
+    Action rewrite_mac(const net::MacAddress& dst, uint16_t port, rte_mbuf* m,
+                       uint16_t& tx_port, uint64_t& counter) noexcept;
     void transmit() noexcept;
     void sweep(uint32_t now_s, uint64_t tsc) noexcept;
     void idle_backoff() noexcept;

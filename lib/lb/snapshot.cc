@@ -245,7 +245,7 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
     s.table_refs_ = std::make_unique<detail::TableRefs>();
     s.table_refs_->by_service.resize(n_services);
     s.service_by_id_.assign(n_services == 0 ? 0 : size_t{max_service_id} + 1, kNoService);
-    s.real_loc_.assign(total_reals == 0 ? 0 : size_t{max_real_id} + 1, RealLocation{});
+    s.real_hot_.assign(total_reals == 0 ? 0 : size_t{max_real_id} + 1, RealHot{});
     s.real_id_.resize(total_reals);
     s.weight_.resize(total_reals);
     s.flags_.resize(total_reals);
@@ -313,11 +313,14 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
         for (uint32_t j = 0; j < n; ++j) {
             const RealSpec& r = spec.reals[j];
             const uint32_t k = begin + j;
-            if (s.real_loc_[r.real_id].service_idx != kNoService) {
+            RealHot& hot = s.real_hot_[r.real_id];
+            if (hot.service_idx != kNoService) {
                 return make_error(where(i, spec, j) + ": duplicate real_id " +
                                   std::to_string(r.real_id));
             }
-            s.real_loc_[r.real_id] = RealLocation{i, j};
+            hot.service_idx = i;
+            hot.slot = static_cast<uint16_t>(j);
+            hot.tx_port = r.tx_port;
             s.real_id_[k] = r.real_id;
             s.weight_[k] = r.weight;
             s.tx_port_[k] = r.tx_port;
@@ -329,6 +332,7 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
             if (r.mac.has_value()) {
                 f |= detail::kRealMacKnown;
                 s.mac_[k] = *r.mac;
+                hot.mac = *r.mac;
             }
             if ((f & detail::kRealUp) != 0 && (f & detail::kRealMacKnown) != 0) {
                 f |= detail::kRealForward;
@@ -341,6 +345,7 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
                 }
             }
             s.flags_[k] = f;
+            hot.flags = f;
             const bool usable = (f & detail::kRealNew) != 0;
             sched = fmix64(sched ^ ((uint64_t{usable ? r.weight : 0} << 1) | usable) ^ j);
             inputs.push_back(detail::TableInput{r.addr, r.port, table_weight(r)});

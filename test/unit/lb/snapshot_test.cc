@@ -183,6 +183,40 @@ TEST(Snapshot, RealStatusAnswersTheTableHitCheck) {
     EXPECT_EQ(snap->find_real(1, 12), kNoReal);
 }
 
+// The worker's table-hit record says what the slot-indexed accessors say.
+TEST(Snapshot, RealHotRecordAgreesWithTheSlotAccessors) {
+    std::vector<ServiceSpec> specs = {
+        service("10.0.0.1", 80, Protocol::Tcp, 1,
+                {real(10), real(11, 0), real(12, 1, RealState::Down),
+                 real(13, 1, RealState::Up, false)}),
+        service("10.0.0.2", 80, Protocol::Tcp, 2, {real(20), real(3)}),
+    };
+    specs[1].reals[1].tx_port = 7;
+    auto snap = build_ok(specs);
+    int checked = 0;
+    for (uint32_t svc = 0; svc < snap->service_count(); ++svc) {
+        for (uint32_t slot = 0; slot < snap->real_ids(svc).size(); ++slot) {
+            const RealHot* h = snap->real_hot(snap->real_id(svc, slot));
+            ASSERT_NE(h, nullptr);
+            EXPECT_EQ(h->service_idx, svc);
+            EXPECT_EQ(h->slot, slot);
+            EXPECT_EQ(h->tx_port, snap->tx_port(svc, slot));
+            EXPECT_EQ(h->mac, snap->mac(svc, slot));
+            EXPECT_EQ((h->flags & detail::kRealForward) != 0, snap->slot_forwardable(svc, slot));
+            EXPECT_EQ((h->flags & detail::kRealNew) != 0, snap->slot_usable(svc, slot));
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 6);
+    EXPECT_EQ(snap->real_hot(3)->tx_port, 7u);
+    // Ids below the largest but not in the snapshot, and ids beyond it.
+    ASSERT_NE(snap->real_hot(5), nullptr);
+    EXPECT_EQ(snap->real_hot(5)->service_idx, kNoService);
+    EXPECT_EQ(snap->locate_real(5).slot, kNoReal);
+    EXPECT_EQ(snap->real_hot(21), nullptr);
+    EXPECT_EQ(snap->real_hot(kMaxReals + 5), nullptr);
+}
+
 TEST(Snapshot, WrrParametersFollowIpvsInit) {
     auto snap =
         build_ok({service("10.0.0.1", 80, Protocol::Tcp, 1,
