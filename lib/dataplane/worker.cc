@@ -200,10 +200,10 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         // Stage 2: classify and forward.
         for (uint16_t i = 0; i < c; ++i) {
             rte_mbuf* m = chunk[i];
-            uint16_t tx_port = 0;
-            switch (classify(snap, m, pp[i], hash[i], now_s, tx_port)) {
+            uint16_t tx_slot = 0;  // index into ports_ and tx_
+            switch (classify(snap, m, pp[i], hash[i], now_s, tx_slot)) {
                 case Action::Forward: {
-                    TxQueue& q = tx_[port_slot_[tx_port]];
+                    TxQueue& q = tx_[tx_slot];
                     if (unlikely(q.count == kBurstSize)) {
                         transmit();
                     }
@@ -241,7 +241,7 @@ void Worker::transmit() noexcept {
 
 DIRECTOR_HOT Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf* m,
                                              const net::ParsedPacket& pp, uint32_t hash,
-                                             uint32_t now_s, uint16_t& tx_port) noexcept {
+                                             uint32_t now_s, uint16_t& tx_slot) noexcept {
     const net::Verdict v = pp.verdict;
     if (unlikely(net::is_drop(v))) {
         bump(counters_.drop_malformed);
@@ -265,7 +265,7 @@ DIRECTOR_HOT Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf*
     // (ARP, VRRP, neighbour discovery, ICMP, fragments) can apply to it.
     if (unlikely(group || v != net::Verdict::Ok ||
                  (k.proto != net::kIpProtoTcp && k.proto != net::kIpProtoUdp))) {
-        return classify_other(snap, m, pp, port, group, hash, now_s, tx_port);
+        return classify_other(snap, m, pp, port, group, hash, now_s, tx_slot);
     }
     uint32_t svc;
     if (likely(k.family == net::Family::V4)) {
@@ -296,7 +296,7 @@ DIRECTOR_HOT Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf*
         bump(counters_.drop_not_service);
         return Action::Drop;
     }
-    return forward_flow(snap, svc, m, pp, hash, now_s, tx_port);
+    return forward_flow(snap, svc, m, pp, hash, now_s, tx_slot);
 }
 
 Worker::Action Worker::punt(rte_mbuf* m, PuntReason why, uint64_t& counter) noexcept {
@@ -311,7 +311,7 @@ Worker::Action Worker::punt(rte_mbuf* m, PuntReason why, uint64_t& counter) noex
 Worker::Action Worker::classify_other(const lb::Snapshot& snap, rte_mbuf* m,
                                       const net::ParsedPacket& pp, const PortContext& port,
                                       bool group, uint32_t hash, uint32_t now_s,
-                                      uint16_t& tx_port) noexcept {
+                                      uint16_t& tx_slot) noexcept {
     const net::Verdict v = pp.verdict;
     if (v == net::Verdict::Arp) {
         return punt(m, PuntReason::Arp, counters_.exception_arp);
@@ -336,7 +336,7 @@ Worker::Action Worker::classify_other(const lb::Snapshot& snap, rte_mbuf* m,
         return punt(m, PuntReason::Host, counters_.exception_host);
     }
     if (v == net::Verdict::IcmpError) {
-        return forward_icmp_error(snap, m, pp, now_s, tx_port);
+        return forward_icmp_error(snap, m, pp, now_s, tx_slot);
     }
     if ((k.proto == net::kIpProtoIcmp && pp.icmp_type == kIcmpEchoRequest) ||
         (k.proto == net::kIpProtoIcmpv6 && pp.icmp_type == kIcmp6EchoRequest)) {
@@ -358,7 +358,7 @@ Worker::Action Worker::classify_other(const lb::Snapshot& snap, rte_mbuf* m,
         bump(counters_.drop_not_service);
         return Action::Drop;
     }
-    return forward_flow(snap, svc, m, pp, hash, now_s, tx_port);
+    return forward_flow(snap, svc, m, pp, hash, now_s, tx_slot);
 }
 
 uint32_t Worker::choose_new(const lb::Snapshot& snap, uint32_t svc, const net::ParsedPacket& pp,
@@ -414,7 +414,7 @@ uint32_t Worker::choose_new(const lb::Snapshot& snap, uint32_t svc, const net::P
 DIRECTOR_HOT Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint32_t svc,
                                                  rte_mbuf* m, const net::ParsedPacket& pp,
                                                  uint32_t hash, uint32_t now_s,
-                                                 uint16_t& tx_port) noexcept {
+                                                 uint16_t& tx_slot) noexcept {
     const lb::ServiceInfo& si = snap.service(svc);
     const uint32_t slot = conns_->lookup(hash, si.service_id, now_s);
     if (likely(slot != lb::kNoSlot)) {
@@ -429,10 +429,10 @@ DIRECTOR_HOT Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint3
             if (unlikely(u.hold_due && si.persistence_timeout_s != 0)) {
                 hold_template(si, pp.flow, conns_->expires(slot), now_s);
             }
-            return rewrite_mac(r->mac, r->tx_port, m, tx_port, counters_.forwarded);
+            return rewrite_mac(r->mac, r->tx_port, m, tx_slot, counters_.forwarded);
         }
     }
-    return forward_flow_slow(snap, svc, m, pp, hash, slot, now_s, tx_port);
+    return forward_flow_slow(snap, svc, m, pp, hash, slot, now_s, tx_slot);
 }
 
 void Worker::hold_template(const lb::ServiceInfo& si, const net::FlowKey& k,
@@ -444,7 +444,7 @@ void Worker::hold_template(const lb::ServiceInfo& si, const net::FlowKey& k,
 Worker::Action Worker::forward_flow_slow(const lb::Snapshot& snap, uint32_t svc, rte_mbuf* m,
                                          const net::ParsedPacket& pp, uint32_t hash,
                                          uint32_t slot, uint32_t now_s,
-                                         uint16_t& tx_port) noexcept {
+                                         uint16_t& tx_slot) noexcept {
     const lb::ServiceInfo& si = snap.service(svc);
     const net::FlowKey& k = pp.flow;
     const bool tcp = k.proto == net::kIpProtoTcp;
@@ -571,34 +571,35 @@ Worker::Action Worker::forward_flow_slow(const lb::Snapshot& snap, uint32_t svc,
         }
         return Action::Drop;
     }
-    return rewrite_to_real(snap, svc, rs, m, tx_port, counters_.forwarded);
+    return rewrite_to_real(snap, svc, rs, m, tx_slot, counters_.forwarded);
 }
 
 DIRECTOR_HOT Worker::Action Worker::rewrite_to_real(const lb::Snapshot& snap, uint32_t svc,
-                                                    uint32_t rs, rte_mbuf* m, uint16_t& tx_port,
+                                                    uint32_t rs, rte_mbuf* m, uint16_t& tx_slot,
                                                     uint64_t& counter) noexcept {
-    return rewrite_mac(snap.mac(svc, rs), snap.tx_port(svc, rs), m, tx_port, counter);
+    return rewrite_mac(snap.mac(svc, rs), snap.tx_port(svc, rs), m, tx_slot, counter);
 }
 
 DIRECTOR_HOT Worker::Action Worker::rewrite_mac(const net::MacAddress& dst, uint16_t port,
-                                                rte_mbuf* m, uint16_t& tx_port,
+                                                rte_mbuf* m, uint16_t& tx_slot,
                                                 uint64_t& counter) noexcept {
-    tx_port = port;
-    if (unlikely(tx_port >= RTE_MAX_ETHPORTS || port_slot_[tx_port] < 0)) {
+    const int slot = port < RTE_MAX_ETHPORTS ? port_slot_[port] : -1;
+    if (unlikely(slot < 0)) {
         bump(counters_.bug_bad_real);
         return Action::Drop;
     }
+    tx_slot = static_cast<uint16_t>(slot);
     // DR: only the Ethernet addresses change (l2fwd_mac_updating).
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
     std::memcpy(eth, dst.bytes.data(), 6);
-    std::memcpy(eth + 6, ports_[port_slot_[tx_port]].mac.bytes.data(), 6);
+    std::memcpy(eth + 6, ports_[slot].mac.bytes.data(), 6);
     bump(counter);
     return Action::Forward;
 }
 
 Worker::Action Worker::forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,
                                           const net::ParsedPacket& pp, uint32_t now_s,
-                                          uint16_t& tx_port) noexcept {
+                                          uint16_t& tx_slot) noexcept {
     // The error quotes a packet the real server sent from the VIP (DR replies bypass us); the
     // connection it belongs to is the quoted flow reversed (IPVS ip_vs_in_icmp).
     const net::FlowKey conn = net::reversed(pp.inner);
@@ -618,7 +619,7 @@ Worker::Action Worker::forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,
         bump(counters_.drop_nodest);
         return Action::Drop;
     }
-    return rewrite_to_real(snap, svc, rs, m, tx_port, counters_.icmp_error_forwarded);
+    return rewrite_to_real(snap, svc, rs, m, tx_slot, counters_.icmp_error_forwarded);
 }
 
 }  // namespace director::dp

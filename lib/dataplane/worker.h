@@ -145,38 +145,42 @@ private:
     [[gnu::noinline]] void parse_slow(const rte_mbuf* m, net::ParsedPacket& pp,
                                       uint32_t& hash) noexcept;
     Action classify(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
-                    uint32_t hash, uint32_t now_s, uint16_t& tx_port) noexcept;
+                    uint32_t hash, uint32_t now_s, uint16_t& tx_slot) noexcept;
     /** classify for everything but unicast TCP/UDP: ARP, VRRP, ND, ICMP, fragments, group. */
     [[gnu::noinline, gnu::cold]] Action classify_other(const lb::Snapshot& snap, rte_mbuf* m,
                                                        const net::ParsedPacket& pp,
                                                        const PortContext& port, bool group,
                                                        uint32_t hash, uint32_t now_s,
-                                                       uint16_t& tx_port) noexcept;
+                                                       uint16_t& tx_slot) noexcept;
     [[gnu::noinline]] Action punt(rte_mbuf* m, PuntReason why, uint64_t& counter) noexcept;
     /** Hit on a forwardable real inline; everything else through forward_flow_slow. */
     Action forward_flow(const lb::Snapshot& snap, uint32_t svc, rte_mbuf* m,
                         const net::ParsedPacket& pp, uint32_t hash, uint32_t now_s,
-                        uint16_t& tx_port) noexcept;
+                        uint16_t& tx_slot) noexcept;
     /** Miss, or a hit whose real is gone / without MAC: schedule, insert, or drop. */
     [[gnu::noinline]] Action forward_flow_slow(const lb::Snapshot& snap, uint32_t svc,
                                                rte_mbuf* m, const net::ParsedPacket& pp,
                                                uint32_t hash, uint32_t slot, uint32_t now_s,
-                                               uint16_t& tx_port) noexcept;
+                                               uint16_t& tx_slot) noexcept;
     /** Extends the connection's persistence template (ConnUpdate::hold_due). */
     [[gnu::noinline]] void hold_template(const lb::ServiceInfo& si, const net::FlowKey& k,
                                          uint32_t conn_expires, uint32_t now_s) noexcept;
     [[gnu::noinline, gnu::cold]] Action forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,
                                                            const net::ParsedPacket& pp,
                                                            uint32_t now_s,
-                                                           uint16_t& tx_port) noexcept;
+                                                           uint16_t& tx_slot) noexcept;
     uint32_t choose_new(const lb::Snapshot& snap, uint32_t svc, const net::ParsedPacket& pp,
                         uint32_t flow_hash, uint32_t now_s) noexcept;
-    /** Sets the real's MAC as destination and the tx port's as source; counts on success. */
+    /**
+     * Sets the real's MAC as destination and the tx port's as source; counts on success.
+     * `tx_slot` (here and in the functions that lead here) is the tx port's index in ports_
+     * and tx_, not its DPDK port id.
+     */
     Action rewrite_to_real(const lb::Snapshot& snap, uint32_t svc, uint32_t rs, rte_mbuf* m,
-                           uint16_t& tx_port, uint64_t& counter) noexcept;
+                           uint16_t& tx_slot, uint64_t& counter) noexcept;
     /** rewrite_to_real with the real's MAC and tx port in hand (a RealHot record). */
     Action rewrite_mac(const net::MacAddress& dst, uint16_t port, rte_mbuf* m,
-                       uint16_t& tx_port, uint64_t& counter) noexcept;
+                       uint16_t& tx_slot, uint64_t& counter) noexcept;
     void transmit() noexcept;
     void sweep(uint32_t now_s, uint64_t tsc) noexcept;
     void idle_backoff() noexcept;
