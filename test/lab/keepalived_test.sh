@@ -14,32 +14,18 @@ DS1_MAC=02:99:00:00:00:78
 DS2_MAC=02:99:00:00:00:7b
 state=/run/director-lab
 work=$(mktemp -d /tmp/director-ka-test.XXXXXX)
-cap_pid=""
-cleanup() {
-    [ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
-    BUILD=$build bash "$top/scripts/lab.sh" down >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$top/test/lab/vrrp_lib.sh"
+trap vrrp_lab_cleanup EXIT
 
 if ! command -v keepalived >/dev/null; then
     echo "ok keepalived: interop # SKIP keepalived is not installed"
     exit 0
 fi
-if ip netns list | grep -qw lan; then
-    echo "not ok keepalived: a lab is already up on this machine (scripts/lab.sh down first)"
-    exit 1
-fi
-if ! DS2=keepalived SKIP_INSTALL=1 BUILD=$build bash "$top/scripts/lab.sh" up >"$work/up.log" 2>&1; then
-    echo "not ok keepalived: lab.sh up (DS2=keepalived) failed"
-    sed 's/^/    # /' "$work/up.log"
-    exit 1
-fi
+vrrp_lab_up "keepalived" DS2=keepalived || exit 1
 ip netns exec lan tcpdump -i br0 -n -U --immediate-mode -w "$work/vrrp.pcap" \
     'ip proto 112' 2>/dev/null &
 cap_pid=$!
 
-. "$top/test/lab/vrrp_lib.sh"
 ka_log() { cat "$state/ds2.log"; }
 
 # ---- 1. director MASTER (200) vs keepalived BACKUP (100) -----------------------------------

@@ -24,33 +24,19 @@ SKEW_TEXT="60.9 ms"
 DOWN_TEXT="360.9 ms"
 state=/run/director-lab
 work=$(mktemp -d /tmp/director-ka3-test.XXXXXX)
-cap_pid=""
 export LAB_VRRP_VERSION=3
-cleanup() {
-    [ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
-    BUILD=$build bash "$top/scripts/lab.sh" down >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$top/test/lab/vrrp_lib.sh"
+trap vrrp_lab_cleanup EXIT
 
 if ! command -v keepalived >/dev/null; then
     echo "ok keepalived v3: interop # SKIP keepalived is not installed"
     exit 0
 fi
-if ip netns list | grep -qw lan; then
-    echo "not ok keepalived v3: a lab is already up on this machine (scripts/lab.sh down first)"
-    exit 1
-fi
-if ! DS2=keepalived SKIP_INSTALL=1 BUILD=$build bash "$top/scripts/lab.sh" up >"$work/up.log" 2>&1; then
-    echo "not ok keepalived v3: lab.sh up (DS2=keepalived, LAB_VRRP_VERSION=3) failed"
-    sed 's/^/    # /' "$work/up.log"
-    exit 1
-fi
+vrrp_lab_up "keepalived v3" DS2=keepalived || exit 1
 ip netns exec lan tcpdump -i br0 -n -U --immediate-mode -w "$work/vrrp.pcap" \
     'ip proto 112' 2>/dev/null &
 cap_pid=$!
 
-. "$top/test/lab/vrrp_lib.sh"
 last_state() {  # last_state LOG: MASTER / BACKUP / FAULT from the last "Entering ..." line
     grep -o "Entering [A-Z]* STATE" "$1" | tail -1 | awk '{print $2}'
 }

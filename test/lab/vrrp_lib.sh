@@ -1,8 +1,33 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Shared by the keepalived interop tests (keepalived_test.sh, keepalived_v3_test.sh): reading
-# VRRP adverts from the bridge capture, timing takeovers, and starting / stopping the two
-# speakers. Sourced, not run; expects $work (the capture is $work/vrrp.pcap), $state, $build,
-# $top, $VIP and, for unicast, $DS1 / $DS2 to be set.
+# Shared by the VRRP lab tests (keepalived_test.sh, keepalived_v3_test.sh,
+# vrrp_runtime_test.sh): bringing the lab up and down, reading VRRP adverts from the bridge
+# capture, timing takeovers, and starting / stopping the two speakers. Sourced, not run;
+# expects $work (the capture is $work/vrrp.pcap), $state, $build, $top, $VIP and, for
+# unicast, $DS1 / $DS2 to be set.
+
+cap_pid=""
+# The EXIT trap of every VRRP lab test: the capture (by PID), the lab, the work directory.
+vrrp_lab_cleanup() {
+    [ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+    BUILD=$build bash "$top/scripts/lab.sh" down >/dev/null 2>&1
+    rm -rf "$work"
+}
+# vrrp_lab_up NAME [VAR=VALUE...]: scripts/lab.sh up with those variables, unless a lab is
+# already up; on failure prints the TAP line for NAME (and lab.sh's log) and returns 1.
+vrrp_lab_up() {
+    local name=$1
+    shift
+    if ip netns list | grep -qw lan; then
+        echo "not ok $name: a lab is already up on this machine (scripts/lab.sh down first)"
+        return 1
+    fi
+    if ! env "$@" SKIP_INSTALL=1 BUILD="$build" bash "$top/scripts/lab.sh" up \
+        >"$work/up.log" 2>&1; then
+        echo "not ok $name: lab.sh up${*:+ ($*)} failed"
+        sed 's/^/    # /' "$work/up.log"
+        return 1
+    fi
+}
 
 adverts() {  # adverts: "epoch src-mac priority" per VRRP advert captured so far
     tshark -r "$work/vrrp.pcap" -Y vrrp -T fields -e frame.time_epoch -e eth.src -e vrrp.prio \

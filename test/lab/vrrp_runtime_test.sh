@@ -16,23 +16,10 @@ DS1_MAC=02:99:00:00:00:78
 DS2_MAC=02:99:00:00:00:7b
 state=/run/director-lab
 work=$(mktemp -d /tmp/director-vrrp-test.XXXXXX)
-cap_pid=""
-cleanup() {
-    [ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
-    BUILD=$build bash "$top/scripts/lab.sh" down >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$top/test/lab/vrrp_lib.sh"
+trap vrrp_lab_cleanup EXIT
 
-if ip netns list | grep -qw lan; then
-    echo "not ok vrrp-runtime: a lab is already up on this machine (scripts/lab.sh down first)"
-    exit 1
-fi
-if ! SKIP_INSTALL=1 BUILD=$build bash "$top/scripts/lab.sh" up >"$work/up.log" 2>&1; then
-    echo "not ok vrrp-runtime: lab.sh up failed"
-    sed 's/^/    # /' "$work/up.log"
-    exit 1
-fi
+vrrp_lab_up "vrrp-runtime" || exit 1
 wait_log() {  # wait_log SECONDS FILE MARK TEXT: TEXT appears in FILE after line MARK
     local end=$((SECONDS + $1))
     while [ $SECONDS -le $end ]; do
