@@ -58,6 +58,36 @@ lb::RealSpec without_mac(lb::RealSpec r) {
     return r;
 }
 
+/**
+ * Fills a 4-slot table (one bucket) with four ESTABLISHED connections of kClient, which no
+ * insert may evict: every new flow after this is untracked.
+ */
+void fill_with_established(Director& d) {
+    for (uint16_t sport = 10000; sport < 10004; ++sport) {
+        ASSERT_NE(d.route(syn(kClient, sport)), "drop");
+        ASSERT_NE(d.route(ack(kClient, sport)), "drop");
+    }
+    ASSERT_EQ(d.worker().conn_table().size(), 4u);
+}
+
+/**
+ * Twelve new flows of kClient2 through a full table: the SYN, four ACKs and the FIN of each
+ * must reach one real. Returns the reals the flows went to.
+ */
+std::set<std::string> untracked_flows_stay_together(Director& d) {
+    std::set<std::string> used;
+    for (uint16_t sport = 11000; sport < 11012; ++sport) {
+        const std::string first = d.route(syn(kClient2, sport));
+        EXPECT_NE(first, "drop");
+        used.insert(first);
+        for (int i = 0; i < 4; ++i) {
+            EXPECT_EQ(d.route(ack(kClient2, sport)), first) << "untracked flow dropped or moved";
+        }
+        EXPECT_EQ(d.route(tcp(kClient2, sport, kTcpFin | kTcpAck)), first);
+    }
+    return used;
+}
+
 // ---- connection affinity -------------------------------------------------------------------
 
 TEST_F(Ipvs, EveryPacketOfAConnectionGoesToOneReal) {
@@ -458,22 +488,9 @@ TEST_F(Ipvs, FullConnectionTableStillForwardsAndKeepsFlowsTogether) {
     ASSERT_TRUE(d);
     ASSERT_EQ(d->worker().conn_table().capacity(), 4u);
     // Four established connections fill the only bucket; established entries are never evicted.
-    for (uint16_t sport = 10000; sport < 10004; ++sport) {
-        ASSERT_NE(d->route(syn(kClient, sport)), "drop");
-        ASSERT_NE(d->route(ack(kClient, sport)), "drop");
-    }
-    ASSERT_EQ(d->worker().conn_table().size(), 4u);
+    ASSERT_NO_FATAL_FAILURE(fill_with_established(*d));
 
-    std::set<std::string> used;
-    for (uint16_t sport = 11000; sport < 11012; ++sport) {
-        const std::string first = d->route(syn(kClient2, sport));
-        ASSERT_NE(first, "drop");
-        used.insert(first);
-        for (int i = 0; i < 4; ++i) {
-            EXPECT_EQ(d->route(ack(kClient2, sport)), first) << "untracked flow moved";
-        }
-        EXPECT_EQ(d->route(tcp(kClient2, sport, kTcpFin | kTcpAck)), first);
-    }
+    const std::set<std::string> used = untracked_flows_stay_together(*d);
     // Counted per packet: the SYN and every later packet find the bucket full.
     EXPECT_EQ(d->counter("conn_untracked"), 12u * 6);
     EXPECT_GE(used.size(), 2u);
@@ -504,21 +521,8 @@ TEST_F(Ipvs, WithoutSloppyTcpUntrackedFlowsOfAFullTableAreNotDropped) {
         opt);
     ASSERT_TRUE(d);
     ASSERT_EQ(d->worker().conn_table().capacity(), 4u);
-    for (uint16_t sport = 10000; sport < 10004; ++sport) {
-        ASSERT_NE(d->route(syn(kClient, sport)), "drop");
-        ASSERT_NE(d->route(ack(kClient, sport)), "drop");
-    }
-    ASSERT_EQ(d->worker().conn_table().size(), 4u);
-    std::set<std::string> used;
-    for (uint16_t sport = 11000; sport < 11012; ++sport) {
-        const std::string first = d->route(syn(kClient2, sport));
-        ASSERT_NE(first, "drop");
-        used.insert(first);
-        for (int i = 0; i < 4; ++i) {
-            EXPECT_EQ(d->route(ack(kClient2, sport)), first) << "untracked flow dropped or moved";
-        }
-        EXPECT_EQ(d->route(tcp(kClient2, sport, kTcpFin | kTcpAck)), first);
-    }
+    ASSERT_NO_FATAL_FAILURE(fill_with_established(*d));
+    const std::set<std::string> used = untracked_flows_stay_together(*d);
     EXPECT_GE(used.size(), 2u);
     EXPECT_EQ(d->counter("drop_tcp_no_conn"), 0u);
     EXPECT_EQ(d->counter("conn_untracked"), 12u * 6);
@@ -542,11 +546,7 @@ TEST_F(Ipvs, PersistentFlowsOfAFullTableFollowTheirTemplate) {
         },
         opt);
     ASSERT_TRUE(d);
-    for (uint16_t sport = 10000; sport < 10004; ++sport) {
-        ASSERT_NE(d->route(syn(kClient, sport)), "drop");
-        ASSERT_NE(d->route(ack(kClient, sport)), "drop");
-    }
-    ASSERT_EQ(d->worker().conn_table().size(), 4u);
+    ASSERT_NO_FATAL_FAILURE(fill_with_established(*d));
     // New clients, one flow each: rr gives them different reals, so for most of them the
     // consistent-hash pick differs from the template's real.
     const std::string_view clients[] = {"10.99.0.101", "10.99.0.102", "10.99.0.103",
