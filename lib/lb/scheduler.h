@@ -35,6 +35,9 @@
 // connections, so the least-loaded choice is right on average but not exact per decision;
 // with few connections (or one heavy client pinned to one core by RSS) the per-core view can
 // diverge from the global one. Totals for observability are summed by the control plane.
+// The counts also lag connections that end silently (an idle entry expiring): they drop when
+// the entry is next probed or swept, and the worker sweeps each table about once a second
+// (dp::kSweepPassSeconds), where IPVS's per-connection timers are exact.
 //
 // Per-core state (rr cursor, wrr cw) lives in the worker, in a SchedState per service_id; it
 // resets itself the first time it sees a new ServiceInfo::sched_key, which changes with the
