@@ -17,16 +17,17 @@
 #include <fstream>
 
 #include "control/log.h"
+#include "net/parse.h"
 
 namespace director::ctl {
 
 namespace {
 
-constexpr uint16_t kEtherTypeArp = 0x0806;
-constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
-constexpr uint16_t kEtherTypeVlan = 0x8100;
+using net::kEtherTypeArp;
+using net::kEtherTypeIpv6;
+using net::kEtherTypeVlan;
 constexpr uint16_t kArpOpReply = 2;
-constexpr uint8_t kIpProtoIcmpv6 = 58;
+using net::kIpProtoIcmpv6;
 constexpr uint8_t kNeighbourAdvert = 136;
 
 uint16_t be16(const uint8_t* p) noexcept { return static_cast<uint16_t>(p[0] << 8 | p[1]); }

@@ -6,15 +6,16 @@
 #include <cstring>
 
 #include "net/checksum.h"
+#include "net/parse.h"
 
 namespace director::health {
 
 namespace {
 
-constexpr uint16_t kEtherIpv4 = 0x0800;
-constexpr uint16_t kEtherIpv6 = 0x86dd;
-constexpr uint16_t kEtherVlan = 0x8100;
-constexpr uint8_t kProtoTcp = 6;
+using net::kEtherTypeIpv4;
+using net::kEtherTypeIpv6;
+using net::kEtherTypeVlan;
+using net::kIpProtoTcp;
 constexpr uint8_t kTcpSyn = 0x02;
 constexpr uint8_t kTcpRst = 0x04;
 constexpr uint8_t kTcpAck = 0x10;
@@ -71,7 +72,7 @@ std::size_t build_segment(const Segment& g, uint8_t* buf) noexcept {
     std::memset(buf, 0, std::max(len, kMinEthFrame));
     std::memcpy(buf, g.dst_mac->bytes.data(), 6);
     std::memcpy(buf + 6, g.src_mac->bytes.data(), 6);
-    store16(buf + 12, v6 ? kEtherIpv6 : kEtherIpv4);
+    store16(buf + 12, v6 ? kEtherTypeIpv6 : kEtherTypeIpv4);
 
     uint8_t* ip = buf + kEthLen;
     uint8_t* tcp = ip + ip_len;
@@ -91,23 +92,23 @@ std::size_t build_segment(const Segment& g, uint8_t* buf) noexcept {
     if (v6) {
         ip[0] = 0x60;  // version 6, traffic class 0, flow label 0
         store16(ip + 4, static_cast<uint16_t>(tcp_len));
-        ip[6] = kProtoTcp;
+        ip[6] = kIpProtoTcp;
         ip[7] = g.ttl;
         std::memcpy(ip + 8, g.src->bytes(), 16);
         std::memcpy(ip + 24, g.dst->bytes(), 16);
         pseudo =
-            net::ipv6_pseudo_header_sum(ip + 8, ip + 24, kProtoTcp, static_cast<uint32_t>(tcp_len));
+            net::ipv6_pseudo_header_sum(ip + 8, ip + 24, kIpProtoTcp, static_cast<uint32_t>(tcp_len));
     } else {
         ip[0] = 0x45;
         store16(ip + 2, static_cast<uint16_t>(kIpv4Len + tcp_len));
         store16(ip + 4, g.ip_id);
         store16(ip + 6, 0x4000);  // DF, as Linux sends SYNs (path MTU discovery)
         ip[8] = g.ttl;
-        ip[9] = kProtoTcp;
+        ip[9] = kIpProtoTcp;
         std::memcpy(ip + 12, g.src->bytes(), 4);
         std::memcpy(ip + 16, g.dst->bytes(), 4);
         store16(ip + 10, net::ipv4_header_checksum(ip, kIpv4Len));
-        pseudo = net::ipv4_pseudo_header_sum(ip + 12, ip + 16, kProtoTcp,
+        pseudo = net::ipv4_pseudo_header_sum(ip + 12, ip + 16, kIpProtoTcp,
                                              static_cast<uint16_t>(tcp_len));
     }
     store16(tcp + 16, net::l4_checksum(pseudo, tcp, static_cast<uint32_t>(tcp_len)));
@@ -257,7 +258,7 @@ bool SynProber::on_frame(std::span<const uint8_t> frame, TimePoint /*now*/, Fram
     const uint8_t* p = frame.data();
     std::size_t off = 12;
     uint16_t type = load16(p + off);
-    if (type == kEtherVlan) {
+    if (type == kEtherTypeVlan) {
         if (frame.size() < kEthLen + 4) {
             return false;
         }
@@ -273,14 +274,14 @@ bool SynProber::on_frame(std::span<const uint8_t> frame, TimePoint /*now*/, Fram
     std::size_t tcp_len;
     uint32_t pseudo;
     bool v6;
-    if (type == kEtherIpv4) {
+    if (type == kEtherTypeIpv4) {
         if (avail < kIpv4Len || (ip[0] >> 4) != 4) {
             return false;
         }
         const std::size_t ihl = std::size_t{ip[0] & 0x0fu} * 4;
         const std::size_t total = load16(ip + 2);
         // Fragments (MF or an offset) are never ours: a SYN-ACK or RST is one small datagram.
-        if (ihl < kIpv4Len || total < ihl + kTcpLen || total > avail || ip[9] != kProtoTcp ||
+        if (ihl < kIpv4Len || total < ihl + kTcpLen || total > avail || ip[9] != kIpProtoTcp ||
             (load16(ip + 6) & 0x3fff) != 0 || !net::ipv4_header_checksum_ok(ip, ihl)) {
             return false;
         }
@@ -288,11 +289,11 @@ bool SynProber::on_frame(std::span<const uint8_t> frame, TimePoint /*now*/, Fram
         dst = ip + 16;
         tcp = ip + ihl;
         tcp_len = total - ihl;
-        pseudo = net::ipv4_pseudo_header_sum(src, dst, kProtoTcp, static_cast<uint16_t>(tcp_len));
+        pseudo = net::ipv4_pseudo_header_sum(src, dst, kIpProtoTcp, static_cast<uint16_t>(tcp_len));
         v6 = false;
-    } else if (type == kEtherIpv6) {
+    } else if (type == kEtherTypeIpv6) {
         // Only TCP directly after the fixed header: replies to a SYN carry no extension headers.
-        if (avail < kIpv6Len || (ip[0] >> 4) != 6 || ip[6] != kProtoTcp) {
+        if (avail < kIpv6Len || (ip[0] >> 4) != 6 || ip[6] != kIpProtoTcp) {
             return false;
         }
         tcp_len = load16(ip + 4);
@@ -302,7 +303,7 @@ bool SynProber::on_frame(std::span<const uint8_t> frame, TimePoint /*now*/, Fram
         src = ip + 8;
         dst = ip + 24;
         tcp = ip + kIpv6Len;
-        pseudo = net::ipv6_pseudo_header_sum(src, dst, kProtoTcp, static_cast<uint32_t>(tcp_len));
+        pseudo = net::ipv6_pseudo_header_sum(src, dst, kIpProtoTcp, static_cast<uint32_t>(tcp_len));
         v6 = true;
     } else {
         return false;
@@ -375,22 +376,22 @@ void SynProber::cancel(Handle handle, uint64_t token) noexcept {
         return;
     }
     ++stats_.cancelled;
-    Slot& s = slots_[index];
-    s.active = false;
-    ++s.gen;
-    --stats_.in_flight;
-    free_[(free_head_ + free_count_) % free_.size()] = index;
-    ++free_count_;
+    release(index);
     prune();
 }
 
-void SynProber::finish(uint16_t index, SynVerdict v, std::vector<SynOutcome>& out) noexcept {
+void SynProber::release(uint16_t index) noexcept {
     Slot& s = slots_[index];
     s.active = false;
     ++s.gen;
     --stats_.in_flight;
     free_[(free_head_ + free_count_) % free_.size()] = index;
     ++free_count_;
+}
+
+void SynProber::finish(uint16_t index, SynVerdict v, std::vector<SynOutcome>& out) noexcept {
+    const Slot& s = slots_[index];
+    release(index);
     switch (v) {
         case SynVerdict::Open:
             ++stats_.open;

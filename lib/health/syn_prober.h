@@ -210,6 +210,8 @@ private:
     void send_syn(const Slot& s, FrameSink& sink) noexcept;
     void send_rst(const Slot& s, uint32_t their_seq, FrameSink& sink) noexcept;
     void finish(uint16_t index, SynVerdict v, std::vector<SynOutcome>& out) noexcept;
+    /** Frees a slot (its generation moves on, so late answers for it are ignored). */
+    void release(uint16_t index) noexcept;
     void arm(uint16_t index, TimePoint at) noexcept;
     void prune() noexcept;
     uint64_t next_random() noexcept;
