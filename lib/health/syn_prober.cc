@@ -96,8 +96,8 @@ std::size_t build_segment(const Segment& g, uint8_t* buf) noexcept {
         ip[7] = g.ttl;
         std::memcpy(ip + 8, g.src->bytes(), 16);
         std::memcpy(ip + 24, g.dst->bytes(), 16);
-        pseudo =
-            net::ipv6_pseudo_header_sum(ip + 8, ip + 24, kIpProtoTcp, static_cast<uint32_t>(tcp_len));
+        pseudo = net::ipv6_pseudo_header_sum(ip + 8, ip + 24, kIpProtoTcp,
+                                             static_cast<uint32_t>(tcp_len));
     } else {
         ip[0] = 0x45;
         store16(ip + 2, static_cast<uint16_t>(kIpv4Len + tcp_len));
