@@ -39,18 +39,47 @@ DIRECTOR_HOT bool is_own_address(const PortContext& port, const net::FlowKey& k)
             same_addr(k.dst_addr, port.own_v6, k.family));
 }
 
-/** Destination MAC of the frame equals `mac`: one 4-byte and one 2-byte compare. */
-DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, const net::MacAddress& mac) noexcept {
-    uint32_t a4;
-    uint32_t b4;
-    uint16_t a2;
-    uint16_t b2;
-    std::memcpy(&a4, frame, 4);
-    std::memcpy(&b4, mac.bytes.data(), 4);
-    std::memcpy(&a2, frame + 4, 2);
-    std::memcpy(&b2, mac.bytes.data() + 4, 2);
-    return ((a4 ^ b4) | static_cast<uint32_t>(a2 ^ b2)) == 0;
+/** A MAC address as a 4-byte and a 2-byte word, for compares in registers. */
+struct MacWords {
+    uint32_t w4 = 0;
+    uint16_t w2 = 0;
+};
+
+DIRECTOR_HOT MacWords mac_words(const uint8_t* bytes) noexcept {
+    MacWords w;
+    std::memcpy(&w.w4, bytes, 4);
+    std::memcpy(&w.w2, bytes + 4, 2);
+    return w;
 }
+
+/** Destination MAC of the frame equals `mac`: one 4-byte and one 2-byte compare. */
+DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, MacWords mac) noexcept {
+    const MacWords d = mac_words(frame);
+    return ((d.w4 ^ mac.w4) | static_cast<uint32_t>(d.w2 ^ mac.w2)) == 0;
+}
+
+DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, const net::MacAddress& mac) noexcept {
+    return dst_mac_is(frame, mac_words(mac.bytes.data()));
+}
+
+// The fast lane's word for one packet (process_burst): bits 0..31 the IPv4 destination, 32..47
+// the destination port (both as loaded, network order), 48..55 the protocol, 56..63 the TCP
+// flags (0 for UDP). Never 0, as the protocol is 6 or 17: 0 marks a general-path packet. The
+// low 56 bits are the key of the burst's service memory (Worker::LastService).
+constexpr unsigned kLaneFlagsShift = 56;
+constexpr uint64_t kLaneKeyMask = (uint64_t{1} << kLaneFlagsShift) - 1;
+
+DIRECTOR_HOT uint64_t lane_key(uint32_t dst, uint16_t dst_port_net, uint8_t proto) noexcept {
+    return uint64_t{dst} | uint64_t{dst_port_net} << 32 | uint64_t{proto} << 48;
+}
+
+DIRECTOR_HOT uint64_t lane_word(const net::FastV4& f) noexcept {
+    return lane_key(f.dst, static_cast<uint16_t>(f.ports >> 16), f.proto) |
+           uint64_t{f.tcp_flags} << kLaneFlagsShift;
+}
+
+/** A lane port that no mbuf's 16-bit port field equals: the burst has no fast lane. */
+constexpr uint32_t kNoLanePort = 1u << 16;
 
 DIRECTOR_HOT uint32_t find_service(const lb::Snapshot& snap, const net::FlowKey& k,
                                    uint16_t port_net) noexcept {
@@ -161,6 +190,89 @@ void Worker::parse_slow(const rte_mbuf* m, net::ParsedPacket& pp, uint32_t& hash
     }
 }
 
+DIRECTOR_HOT void Worker::parse_general(const rte_mbuf* m, net::ParsedPacket& pp,
+                                        uint32_t& hash) noexcept {
+    if (likely(net::parse_frame_fast(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
+                                     m->pkt_len, needs_ipv4_checksum(m), pp, hash))) {
+        conns_->prefetch(hash);
+    } else {
+        parse_slow(m, pp, hash);
+    }
+}
+
+DIRECTOR_HOT const Worker::LastService& Worker::service_v4(const lb::Snapshot& snap,
+                                                           uint64_t key) noexcept {
+    if (likely(key == last_service_.key)) {
+        return last_service_;
+    }
+    const uint32_t dst = static_cast<uint32_t>(key);
+    uint8_t addr[4];
+    std::memcpy(addr, &dst, 4);
+    const uint32_t svc = snap.find_service_v4(
+        addr, net::port_host(static_cast<uint16_t>(key >> 32)), static_cast<uint8_t>(key >> 48));
+    last_service_.key = key;
+    last_service_.svc = svc;
+    if (svc != lb::kNoService) {
+        const lb::ServiceInfo& si = snap.service(svc);
+        last_service_.service_id = si.service_id;
+        last_service_.persistence_timeout_s = si.persistence_timeout_s;
+        last_service_.persistence_prefix_len = si.persistence_prefix_len;
+    }
+    return last_service_;
+}
+
+DIRECTOR_HOT bool Worker::forward_lane(const lb::Snapshot& snap, rte_mbuf* m, uint64_t lane,
+                                       uint32_t hash, uint32_t now_s,
+                                       uint32_t& forwarded) noexcept {
+    const LastService& s = service_v4(snap, lane & kLaneKeyMask);
+    if (unlikely(s.svc == lb::kNoService)) {
+        return false;
+    }
+    const uint32_t slot = conns_->lookup(hash, s.service_id, now_s);
+    if (unlikely(slot == lb::kNoSlot)) {
+        return false;
+    }
+    // The checks of forward_flow's hit (STYLE H9), and a tx port this worker has.
+    const lb::RealHot* r = snap.real_hot(conns_->real_id(slot));
+    if (unlikely(r == nullptr || r->service_idx != s.svc ||
+                 (r->flags & lb::detail::kRealForward) == 0)) {
+        return false;
+    }
+    const int tx = r->tx_port < RTE_MAX_ETHPORTS ? port_slot_[r->tx_port] : -1;
+    if (unlikely(tx < 0)) {
+        return false;
+    }
+    const lb::ConnUpdate u =
+        conns_->update_state(slot, static_cast<uint8_t>(lane >> kLaneFlagsShift), now_s);
+    if (unlikely(u.hold_due && s.persistence_timeout_s != 0)) {
+        hold_template_v4(s, m, conns_->expires(slot), now_s);
+    }
+    // DR: only the Ethernet addresses change (l2fwd_mac_updating).
+    uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+    std::memcpy(eth, r->mac.bytes.data(), 6);
+    std::memcpy(eth + 6, ports_[tx].mac.bytes.data(), 6);
+    TxQueue& q = tx_[tx];
+    if (unlikely(q.count == kBurstSize)) {
+        transmit();
+    }
+    q.pkts[q.count++] = m;
+    ++forwarded;
+    return true;
+}
+
+void Worker::hold_template_v4(const LastService& s, const rte_mbuf* m, uint32_t conn_expires,
+                              uint32_t now_s) noexcept {
+    // The lane took the frame, so it is IPv4 behind at most one 802.1Q tag.
+    const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+    const uint32_t l2 =
+        net::detail::load_be16(d + 12) == net::kEtherTypeVlan ? net::kEtherHdrLen + net::kVlanTagLen
+                                                               : net::kEtherHdrLen;
+    uint8_t client[16] = {};
+    std::memcpy(client, d + l2 + 12, 4);  // source address
+    persist_->hold(net::client_hash(client, net::Family::V4, s.persistence_prefix_len),
+                   s.service_id, conn_expires, now_s);
+}
+
 void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n,
                            uint32_t now_s) noexcept {
     bump(counters_.rx_packets, n);
@@ -169,6 +281,31 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
     for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
+    // The fast lane. Most packets are IPv4 TCP/UDP to this port's MAC, of a live connection
+    // whose real can carry them. Stage 1 checks what classify() would of such a packet (port,
+    // destination MAC, not the director's own address) and parses it into one word in
+    // registers (lane_word) instead of a ParsedPacket; stage 2 forwards it from the
+    // connection table's hit (forward_lane), with the counters summed per burst. Anything
+    // else, and a lane packet forward_lane declines (a miss, a real that cannot carry it, no
+    // service), takes the general path: parse_frame into a ParsedPacket and classify(), which
+    // decides every case. The lane serves the port of the burst's first packet: run()'s
+    // bursts come from one rx queue.
+    uint32_t lane_port = kNoLanePort;
+    MacWords lane_mac;
+    uint32_t lane_own = 0;  // 0.0.0.0 is never a lane destination: it takes classify()
+    if (n != 0) {
+        const uint16_t p = pkts[0]->port;
+        const int slot = p < RTE_MAX_ETHPORTS ? port_slot_[p] : -1;
+        if (slot >= 0) {
+            const PortContext& port = ports_[slot];
+            lane_port = p;
+            lane_mac = mac_words(port.mac.bytes.data());
+            if (port.has_own_v4) {
+                std::memcpy(&lane_own, port.own_v4.data(), 4);
+            }
+        }
+    }
+    uint32_t forwarded = 0;
     // A caller's burst may exceed kBurstSize (run()'s never does): stage it in chunks.
     for (uint16_t base = 0; base < n; base = static_cast<uint16_t>(base + kBurstSize)) {
         const uint16_t c = static_cast<uint16_t>(n - base < kBurstSize ? n - base : kBurstSize);
@@ -184,22 +321,35 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         } parsed;
         net::ParsedPacket* pp = parsed.at;
         uint32_t hash[kBurstSize];
+        uint64_t lane[kBurstSize];  // 0: general path, pp[i] parsed
         for (uint16_t i = 0; i < c; ++i) {
             if (base + i + kPrefetchAhead < n) {
                 rte_prefetch0(rte_pktmbuf_mtod(pkts[base + i + kPrefetchAhead], void*));
             }
             const rte_mbuf* m = chunk[i];
-            if (likely(net::parse_frame_fast(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
-                                             m->pkt_len, needs_ipv4_checksum(m), pp[i],
-                                             hash[i]))) {
+            const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+            net::FastV4 f;
+            if (likely(m->port == lane_port && dst_mac_is(d, lane_mac) &&
+                       net::parse_fast_v4(d, m->data_len, m->pkt_len, needs_ipv4_checksum(m),
+                                          f) &&
+                       f.dst != lane_own)) {
+                hash[i] = net::flow_hash_v4(f.src, f.dst, f.ports, f.proto);
+                lane[i] = lane_word(f);
                 conns_->prefetch(hash[i]);
             } else {
-                parse_slow(m, pp[i], hash[i]);
+                lane[i] = 0;
+                parse_general(m, pp[i], hash[i]);
             }
         }
-        // Stage 2: classify and forward.
+        // Stage 2: forward lane packets; classify and forward the rest.
         for (uint16_t i = 0; i < c; ++i) {
             rte_mbuf* m = chunk[i];
+            if (likely(lane[i] != 0)) {
+                if (likely(forward_lane(snap, m, lane[i], hash[i], now_s, forwarded))) {
+                    continue;
+                }
+                parse_general(m, pp[i], hash[i]);
+            }
             uint16_t tx_slot = 0;  // index into ports_ and tx_
             switch (classify(snap, m, pp[i], hash[i], now_s, tx_slot)) {
                 case Action::Forward: {
@@ -217,6 +367,10 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                     break;
             }
         }
+    }
+    if (forwarded != 0) {
+        bump(counters_.conn_hit, forwarded);
+        bump(counters_.forwarded, forwarded);
     }
     transmit();
 }
@@ -278,14 +432,7 @@ DIRECTOR_HOT Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf*
         }
         // Consecutive packets of a burst mostly go to one service: remember the last lookup
         // (reset per burst, so it never outlives the snapshot it came from).
-        const uint64_t key = uint64_t{dst} | uint64_t{k.dst_port} << 32 |
-                             uint64_t{k.proto} << 48 | uint64_t{1} << 56;
-        if (key == last_service_.key) {
-            svc = last_service_.svc;
-        } else {
-            svc = snap.find_service_v4(k.dst_addr.data(), net::port_host(k.dst_port), k.proto);
-            last_service_ = {key, svc};
-        }
+        svc = service_v4(snap, lane_key(dst, k.dst_port, k.proto)).svc;
     } else {
         if (unlikely(is_own_address(port, k))) {
             return punt(m, PuntReason::Host, counters_.exception_host);

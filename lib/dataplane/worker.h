@@ -144,6 +144,20 @@ private:
     /** Parses a frame the fast parser declined (parse_frame), hashes and prefetches if Ok. */
     [[gnu::noinline]] void parse_slow(const rte_mbuf* m, net::ParsedPacket& pp,
                                       uint32_t& hash) noexcept;
+    /** The general path's parse of one frame: parse_frame_fast, else parse_slow. */
+    void parse_general(const rte_mbuf* m, net::ParsedPacket& pp, uint32_t& hash) noexcept;
+    /**
+     * The fast lane (process_burst explains it): forwards a packet of a live connection whose
+     * real can carry it, from its lane word, and returns true; returns false, having changed
+     * nothing, when the packet needs the general path.
+     */
+    bool forward_lane(const lb::Snapshot& snap, rte_mbuf* m, uint64_t lane, uint32_t hash,
+                      uint32_t now_s, uint32_t& forwarded) noexcept;
+    struct LastService;
+    /** hold_template for a fast-lane packet of service `s`: the client address read from the
+        frame. */
+    [[gnu::noinline]] void hold_template_v4(const LastService& s, const rte_mbuf* m,
+                                            uint32_t conn_expires, uint32_t now_s) noexcept;
     Action classify(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
                     uint32_t hash, uint32_t now_s, uint16_t& tx_slot) noexcept;
     /** classify for everything but unicast TCP/UDP: ARP, VRRP, ND, ICMP, fragments, group. */
@@ -206,11 +220,19 @@ private:
         /** True (and the pace advanced) when a step is due at `tsc`. */
         bool due(uint64_t tsc) noexcept;
     };
-    /** The last IPv4 service lookup of the current burst: (dst, port, proto, valid bit). */
+    /**
+     * The last IPv4 service lookup of the current burst, with what the fast lane needs of the
+     * service. The key is a lane word without its TCP flags: (dst, port, proto), never 0.
+     */
     struct LastService {
         uint64_t key = 0;  ///< 0: none
         uint32_t svc = lb::kNoService;
+        uint32_t service_id = 0;
+        uint32_t persistence_timeout_s = 0;
+        uint8_t persistence_prefix_len = 0;
     };
+    /** Looks up (and remembers) the service of an IPv4 lane key. */
+    const LastService& service_v4(const lb::Snapshot& snap, uint64_t key) noexcept;
     LastService last_service_;
     SweepPace conn_sweep_;
     SweepPace persist_sweep_;

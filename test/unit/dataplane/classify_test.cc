@@ -496,6 +496,62 @@ TEST_F(DataplaneTest, ServiceLookupFollowsEachFrameAndEachSnapshot) {
     EXPECT_EQ(d->counter("drop_not_service"), 4u);
 }
 
+// Packets of live connections take the worker's fast lane, which decides from the burst's first
+// packet's port (its MAC, its own address): every frame of a burst around them must still get
+// the fate classify() gives it, whatever its place in the burst.
+TEST_F(DataplaneTest, LivePacketsAndOthersShareABurst) {
+    auto d = Director::create(lab_services(0));
+    ASSERT_TRUE(d);
+    const uint16_t port = d->port_id();
+    const uint16_t stranger = static_cast<uint16_t>(port + 1);  // not one of the worker's ports
+    ASSERT_TRUE(d->publish(lab_services(port)));
+    ASSERT_EQ(d->send({syn(kClient, 40000), syn(kClient, 40001)}).tx.size(), 2u);  // RS1, RS2
+    const Bytes other_mac = PacketBuilder()
+                                .eth(kClientMac, "02:00:00:00:00:77")
+                                .ipv4(kClient, kVip)
+                                .tcp(40000, 80)
+                                .flags(kTcpAck)
+                                .build();
+    for (const bool lane_port_first : {true, false}) {
+        SCOPED_TRACE(lane_port_first ? "first frame on the port" : "first frame on a stranger");
+        const std::vector<std::pair<Bytes, uint16_t>> frames = {
+            {ack(kClient, 40001), lane_port_first ? port : stranger},  // RS2, or bug_bad_real
+            {ack(kClient, 40000), port},                               // RS1
+            {other_mac, port},                                         // ignored_other_mac
+            {ack(kClient, 40001), stranger},                           // bug_bad_real
+            {ack(kClient, 50000, kOwnV4, 22), port},                   // punt Host
+            {udp(kClient, 40000, kVip, 80), port},                     // drop_not_service
+            {ack(kClient, 40001), port},                               // RS2
+        };
+        const auto before = d->counters();
+        std::vector<rte_mbuf*> ms;
+        for (const auto& [frame, p] : frames) {
+            ms.push_back(to_mbuf(frame, p));
+        }
+        d->worker().process_burst(d->snapshot(), ms.data(), static_cast<uint16_t>(ms.size()),
+                                  kNow);
+        const std::vector<Bytes> tx = d->drain_tx();
+        std::vector<std::string> reals;
+        for (const Bytes& f : tx) {
+            reals.push_back(real_name(f.data()).value_or("?"));
+        }
+        const std::vector<std::string> expected =
+            lane_port_first ? std::vector<std::string>{"RS2", "RS1", "RS2"}
+                            : std::vector<std::string>{"RS1", "RS2"};
+        EXPECT_EQ(reals, expected);
+        const std::vector<Punted> punted = d->drain_punted();
+        ASSERT_EQ(punted.size(), 1u);
+        EXPECT_EQ(punted[0].reason, dp::PuntReason::Host);
+        auto delta = [&](const char* name) { return d->counter(name) - before.at(name); };
+        EXPECT_EQ(delta("forwarded"), expected.size());
+        EXPECT_EQ(delta("conn_hit"), expected.size());
+        EXPECT_EQ(delta("bug_bad_real"), lane_port_first ? 1u : 2u);
+        EXPECT_EQ(delta("ignored_other_mac"), 1u);
+        EXPECT_EQ(delta("drop_not_service"), 1u);
+        EXPECT_EQ(delta("conn_new"), 0u);
+    }
+}
+
 TEST_F(DataplaneTest, BurstLargerThanTxBufferIsForwardedWhole) {
     // process_burst is public and takes any n; the per-port tx buffer holds kBurstSize.
     auto d = Director::create(lab_services(0));

@@ -189,6 +189,45 @@ TEST_F(Ipvs, PersistenceGranularityGroupsAPrefix) {
     EXPECT_EQ(d->route(syn("10.99.0.200", 2000)), "RS1");
 }
 
+TEST_F(Ipvs, LiveConnectionKeepsItsClientsTemplatePastTheTimeout) {
+    // persistence_timeout is the template's idle time; a connection of the client that is
+    // still alive holds it (ip_vs_conn.c: a template expires only when no connection points
+    // to it). The ACKs below take the worker's fast lane, which reads the client address
+    // from the frame for the hold: tagged and untagged, and with /24 granularity so that a
+    // hold under the wrong client key would leave the /24's template to expire.
+    for (const bool vlan : {false, true}) {
+        SCOPED_TRACE(vlan ? "802.1Q" : "untagged");
+        auto d = director(
+            [](uint16_t p) {
+                lb::ServiceSpec s = rr_service({real(kRs1, p), real(kRs2, p)}, 50);
+                s.persistence_prefix_len = 24;
+                return std::vector{s};
+            },
+            DirectorOptions{.index = vlan ? 1u : 0u});
+        ASSERT_TRUE(d);
+        auto frame = [vlan](std::string_view client, uint16_t sport, uint8_t flags) {
+            PacketBuilder b;
+            b.eth(kClientMac, kPortMac);
+            if (vlan) {
+                b.vlan(100);
+            }
+            return b.ipv4(client, kVip).tcp(sport, 80).flags(flags).payload_size(6).build();
+        };
+        EXPECT_EQ(d->route(frame("10.99.0.10", 1000, kTcpSyn)), "RS1");
+        EXPECT_EQ(d->route(frame("10.98.0.10", 1000, kTcpSyn)), "RS2");
+        EXPECT_EQ(d->route(frame("10.97.0.10", 1000, kTcpSyn)), "RS1");  // rr's next: RS2
+        // 10.99.0.10's connection lives on: ACKs every 30 s, each past the previous one's
+        // template period, up to well beyond the template's 50 s and SYN_RECV's 60 s.
+        for (uint32_t t = 0; t <= 120; t += 30) {
+            EXPECT_EQ(d->route(frame("10.99.0.10", 1000, kTcpAck), kNow + t), "RS1");
+        }
+        // Another client of the /24 follows the held template, not rr (which would say RS2).
+        EXPECT_EQ(d->route(frame("10.99.0.11", 2000, kTcpSyn), kNow + 150), "RS1");
+        EXPECT_EQ(d->counter("persist_hit"), 1u);
+        EXPECT_EQ(d->counter("conn_hit"), 5u);  // the ACKs
+    }
+}
+
 // ---- weight 0 (drain) -----------------------------------------------------------------------
 
 TEST_F(Ipvs, WeightZeroKeepsExistingConnectionsAndTakesNoNewOnes) {
