@@ -145,7 +145,12 @@ private:
     [[gnu::noinline]] void parse_slow(const rte_mbuf* m, net::ParsedPacket& pp,
                                       uint32_t& hash) noexcept;
     /** The general path's parse of one frame: parse_frame_fast, else parse_slow. */
-    void parse_general(const rte_mbuf* m, net::ParsedPacket& pp, uint32_t& hash) noexcept;
+    [[gnu::noinline]] void parse_general(const rte_mbuf* m, net::ParsedPacket& pp,
+                                         uint32_t& hash) noexcept;
+    /** The general path for one parsed frame: classify, then queue for tx, or free. */
+    [[gnu::noinline]] void process_general(const lb::Snapshot& snap, rte_mbuf* m,
+                                           const net::ParsedPacket& pp, uint32_t hash,
+                                           uint32_t now_s) noexcept;
     /**
      * The fast lane (process_burst explains it): forwards a packet of a live connection whose
      * real can carry it, from its lane word, and returns true; returns false, having changed

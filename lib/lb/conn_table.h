@@ -230,10 +230,22 @@ public:
     ConnTable(const ConnTable&) = delete;
     ConnTable& operator=(const ConnTable&) = delete;
 
+    /**
+     * prefetch() with the table's base and mask copied out, for a loop over a burst: held in
+     * the caller's registers, they are not reloaded after each of the loop's stores (which the
+     * compiler must assume may alias the table's members).
+     */
+    struct Prefetcher {
+        const ConnBucket* buckets;
+        uint32_t mask;
+        void operator()(uint32_t hash) const noexcept {
+            __builtin_prefetch(&buckets[detail::nonzero_hash(hash) & mask], 1, 3);
+        }
+    };
+    Prefetcher prefetcher() const noexcept { return {buckets_, mask_}; }
+
     /** Prefetch (for write) the bucket `hash` maps to; call a few packets ahead of lookup. */
-    void prefetch(uint32_t hash) const noexcept {
-        __builtin_prefetch(&buckets_[detail::nonzero_hash(hash) & mask_], 1, 3);
-    }
+    void prefetch(uint32_t hash) const noexcept { prefetcher()(hash); }
 
     /**
      * Find the live entry for (hash, service_id). An entry found expired is removed on the
