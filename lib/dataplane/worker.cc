@@ -238,24 +238,26 @@ DIRECTOR_HOT bool Worker::forward_lane(const lb::Snapshot& snap, rte_mbuf* m, ui
     if (unlikely(s.svc == lb::kNoService)) {
         return false;
     }
-    const uint32_t slot = conns_->lookup(hash, s.service_id, now_s);
-    if (unlikely(slot == lb::kNoSlot)) {
-        return false;
-    }
     // The checks of forward_flow's hit (STYLE H9), and a tx port this worker has.
-    const lb::RealHot* r = snap.real_hot(conns_->real_id(slot));
-    if (unlikely(r == nullptr || r->service_idx != s.svc ||
-                 (r->flags & lb::detail::kRealForward) == 0)) {
+    const lb::RealHot* r = nullptr;
+    int tx = -1;
+    const auto can_carry = [&](uint32_t real_id) {
+        r = snap.real_hot(real_id);
+        if (r == nullptr || r->service_idx != s.svc ||
+            (r->flags & lb::detail::kRealForward) == 0) {
+            return false;
+        }
+        tx = r->tx_port < RTE_MAX_ETHPORTS ? port_slot_[r->tx_port] : -1;
+        return tx >= 0;
+    };
+    lb::ConnUpdate u;
+    if (unlikely(conns_->lookup_update(hash, s.service_id,
+                                       static_cast<uint8_t>(lane >> kLaneFlagsShift), now_s,
+                                       can_carry, u) == lb::kNoSlot)) {
         return false;
     }
-    const int tx = r->tx_port < RTE_MAX_ETHPORTS ? port_slot_[r->tx_port] : -1;
-    if (unlikely(tx < 0)) {
-        return false;
-    }
-    const lb::ConnUpdate u =
-        conns_->update_state(slot, static_cast<uint8_t>(lane >> kLaneFlagsShift), now_s);
     if (unlikely(u.hold_due && s.persistence_timeout_s != 0)) {
-        hold_template_v4(s, m, conns_->expires(slot), now_s);
+        hold_template_v4(s, m, u.expires, now_s);
     }
     // DR: only the Ethernet addresses change (l2fwd_mac_updating).
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);

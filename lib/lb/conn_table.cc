@@ -114,7 +114,14 @@ ConnTable::ConnTable(ConnBucket* buckets, uint32_t bucket_count, ConnCounts* cou
       mask_(bucket_count - 1),
       max_reals_(max_reals),
       counts_(counts),
-      allocator_(allocator) {}
+      allocator_(allocator) {
+    for (unsigned st = 0; st < kConnStateCount; ++st) {
+        for (unsigned f = 0; f < kFlagIndexes; ++f) {
+            next_[st * kFlagIndexes + f] = static_cast<uint8_t>(
+                next_state(static_cast<ConnState>(st), static_cast<uint8_t>(f)));
+        }
+    }
+}
 
 ConnTable::~ConnTable() {
     allocator_.free(counts_, allocator_.ctx);

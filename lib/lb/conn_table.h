@@ -203,6 +203,7 @@ struct ConnUpdate {
     /// The entry's expiry moved into another kHoldGranule period: if the connection belongs to
     /// a persistent service, extend its template with PersistTable::hold().
     bool hold_due;
+    uint32_t expires;  ///< the entry's expiry after the packet
 };
 
 /** Init-only parameters (config `tables.connections`, timeouts). */
@@ -296,11 +297,50 @@ public:
      * @param slot  a slot returned by lookup() or insert() in this iteration
      */
     ConnUpdate update_state(uint32_t slot, uint8_t tcp_flags, uint32_t now_s) noexcept {
-        ConnBucket& bk = bucket(slot);
-        const unsigned way = slot % kBucketWays;
+        return update_at(bucket(slot), slot % kBucketWays, tcp_flags, now_s);
+    }
+
+    /**
+     * A tracked flow's packet in one call: lookup(), then, if `accept(real_id)` returns true
+     * for the entry's real, update_state(). The worker's fast lane uses it to read the bucket
+     * once; `accept` checks the real against the current snapshot.
+     *
+     * Caller: the owning worker lcore only. noexcept as long as `accept` is.
+     *
+     * @param u  set when the result is a slot
+     * @return the entry's slot once updated; kNoSlot on a miss or when `accept` declined, in
+     *         which case nothing changed but lookup()'s lazy expiry
+     */
+    template <class Accept>
+    uint32_t lookup_update(uint32_t hash, uint32_t service_id, uint8_t tcp_flags, uint32_t now_s,
+                           Accept&& accept, ConnUpdate& u) noexcept {
+        const uint32_t h = detail::nonzero_hash(hash);
+        const uint32_t b = h & mask_;
+        ConnBucket& bk = buckets_[b];
+        const int way = detail::match_way(bk.hash, bk.service_id, h, service_id);
+        if (way < 0) {
+            return kNoSlot;
+        }
+        const unsigned w = static_cast<unsigned>(way);
+        if (!time_after(bk.expires[w], now_s)) {
+            release(bk, w);
+            return kNoSlot;
+        }
+        if (!accept(bk.real_state[w] & kRealMask)) {
+            return kNoSlot;
+        }
+        u = update_at(bk, w, tcp_flags, now_s);
+        return b * kBucketWays + w;
+    }
+
+private:
+    ConnUpdate update_at(ConnBucket& bk, unsigned way, uint8_t tcp_flags,
+                         uint32_t now_s) noexcept {
         const uint32_t rs = bk.real_state[way];
         const ConnState old_state = state_of(rs);
-        const ConnState new_state = next_state(old_state, tcp_flags);
+        // next_state(old_state, tcp_flags), from the table's own copy: one load off `this`.
+        const ConnState new_state = static_cast<ConnState>(
+            next_[static_cast<uint8_t>(old_state) * kFlagIndexes + (tcp_flags & (kFlagIndexes - 1))]);
         const uint32_t old_expires = bk.expires[way];
         const uint32_t new_expires = now_s + timeout_[static_cast<uint8_t>(new_state)];
         bk.expires[way] = new_expires;
@@ -310,8 +350,10 @@ public:
                 move_count(rs & kRealMask, is_active(new_state));
             }
         }
-        return {new_state, ((old_expires ^ new_expires) >> kHoldGranuleLog2) != 0};
+        return {new_state, ((old_expires ^ new_expires) >> kHoldGranuleLog2) != 0, new_expires};
     }
+
+public:
 
     /**
      * Add an entry for a new flow, after lookup() missed. Takes, in order: the slot of an
@@ -441,6 +483,9 @@ private:
     uint32_t size_ = 0;
     uint32_t sweep_cursor_ = 0;
     uint32_t timeout_[16] = {};  ///< clamped, indexed by ConnState
+    /// next_state() for every state (4 bits) and the flag bits it reads (FIN SYN RST PSH ACK).
+    static constexpr unsigned kFlagIndexes = 32;
+    uint8_t next_[16 * kFlagIndexes] = {};
 
     // Cold.
     ConnTimeouts timeouts_{};

@@ -230,6 +230,31 @@ TEST(ConnTable, DrLifecycleFollowsTheTableAndReArmsEachPacket) {
     EXPECT_EQ(total_counts(*t), 0u);
 }
 
+// update_state reads its own copy of the transition table: it must agree with next_state()
+// for every state and every flag byte, and re-arm with the new state's timeout.
+TEST(ConnTable, UpdateStateFollowsNextStateForEveryStateAndFlagByte) {
+    auto t = make_table(64);
+    const ConnTimeouts& to = t->timeouts();
+    const uint32_t timeout[kConnStateCount] = {to.none,     to.established, to.syn_sent,
+                                               to.syn_recv, to.fin_wait,    to.time_wait,
+                                               to.close,    to.close_wait,  to.last_ack,
+                                               to.listen,   to.synack,      to.udp};
+    for (unsigned st = 0; st < kConnStateCount; ++st) {
+        for (unsigned flags = 0; flags < 256; ++flags) {
+            const uint32_t slot = t->insert(7, 0, 3, static_cast<S>(st), 100).slot;
+            ASSERT_NE(slot, kNoSlot);
+            const S want = next_state(static_cast<S>(st), static_cast<uint8_t>(flags));
+            const ConnUpdate u = t->update_state(slot, static_cast<uint8_t>(flags), 200);
+            EXPECT_EQ(u.state, want) << "state " << st << " flags " << flags;
+            EXPECT_EQ(t->state(slot), want) << "state " << st << " flags " << flags;
+            EXPECT_EQ(u.expires, 200 + timeout[static_cast<unsigned>(want)]);
+            EXPECT_EQ(t->expires(slot), u.expires);
+            t->erase(slot);
+        }
+    }
+    EXPECT_EQ(total_counts(*t), 0u);
+}
+
 TEST(ConnTable, UdpEntriesReArmOnEveryDatagram) {
     auto t = make_table(64, 16, ConnTimeouts{.udp = 30});
     const uint32_t slot = t->insert(5, 1, 2, S::Udp, 0).slot;
