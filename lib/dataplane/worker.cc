@@ -115,9 +115,18 @@ DIRECTOR_HOT bool needs_ipv4_checksum(const rte_mbuf* m) noexcept {
 void Worker::run() noexcept {
     const uint64_t hz = rte_get_tsc_hz();
     publisher_->online(cfg_index_);
+    // Coarse seconds, tsc / hz, divided only when a second has passed: a 64-bit division per
+    // iteration was about a cycle per packet.
+    uint64_t second_start = 0;
+    uint64_t second_end = 0;  // the first iteration divides
+    uint32_t now_s = 0;
     while (likely(!stop_.load(std::memory_order_relaxed))) {
         const uint64_t tsc = rte_get_tsc_cycles();
-        const uint32_t now_s = static_cast<uint32_t>(tsc / hz);
+        if (unlikely(tsc >= second_end || tsc < second_start)) {
+            now_s = static_cast<uint32_t>(tsc / hz);
+            second_start = uint64_t{now_s} * hz;
+            second_end = second_start + hz;
+        }
         // Acquire load, held for this iteration only; quiescent() below releases it.
         const lb::Snapshot* snap = publisher_->current();
         uint16_t received = 0;

@@ -246,6 +246,7 @@ Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(std::span<const Service
     s.table_refs_->by_service.resize(n_services);
     s.service_by_id_.assign(n_services == 0 ? 0 : size_t{max_service_id} + 1, kNoService);
     s.real_hot_.assign(total_reals == 0 ? 0 : size_t{max_real_id} + 1, RealHot{});
+    s.real_hot_count_ = static_cast<uint32_t>(s.real_hot_.size());
     s.real_id_.resize(total_reals);
     s.weight_.resize(total_reals);
     s.flags_.resize(total_reals);

@@ -355,7 +355,7 @@ public:
      * Caller: any lcore. noexcept, one bounds check and one 16-byte record.
      */
     const RealHot* real_hot(uint32_t real_id) const noexcept {
-        return real_id < real_hot_.size() ? &real_hot_[real_id] : nullptr;
+        return real_id < real_hot_count_ ? real_hot_.data() + real_id : nullptr;
     }
 
     /**
@@ -510,6 +510,7 @@ private:
     std::vector<uint16_t> tx_port_;
     std::vector<net::IpAddress> addr_;  // cold
     std::vector<RealHot> real_hot_;     // real_id -> location, flags, tx port, MAC
+    uint32_t real_hot_count_ = 0;       // real_hot_.size(), for the per-packet bounds check
 
     // Owners of the lookup tables ServiceInfo::tables points into, shared with neighbouring
     // snapshots; only the control lcore (build, destructor) touches them.
