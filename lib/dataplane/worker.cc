@@ -251,18 +251,17 @@ DIRECTOR_HOT bool Worker::forward_lane(const lb::Snapshot& snap, rte_mbuf* m, ui
     const lb::RealHot* r = nullptr;
     int tx = -1;
     const auto can_carry = [&](uint32_t real_id) {
-        r = snap.real_hot(real_id);
-        if (r == nullptr || r->service_idx != s.svc ||
-            (r->flags & lb::detail::kRealForward) == 0) {
+        r = &snap.real_hot(real_id);
+        if (r->service_idx != s.svc || (r->flags & lb::detail::kRealForward) == 0) {
             return false;
         }
         tx = r->tx_port < RTE_MAX_ETHPORTS ? port_slot_[r->tx_port] : -1;
         return tx >= 0;
     };
     lb::ConnUpdate u;
-    if (unlikely(conns_->lookup_update(hash, s.service_id,
-                                       static_cast<uint8_t>(lane >> kLaneFlagsShift), now_s,
-                                       can_carry, u) == lb::kNoSlot)) {
+    if (unlikely(!conns_->lookup_update(hash, s.service_id,
+                                        static_cast<uint8_t>(lane >> kLaneFlagsShift), now_s,
+                                        can_carry, u))) {
         return false;
     }
     if (unlikely(u.hold_due && s.persistence_timeout_s != 0)) {
@@ -599,16 +598,15 @@ DIRECTOR_HOT Worker::Action Worker::forward_flow(const lb::Snapshot& snap, uint3
     if (likely(slot != lb::kNoSlot)) {
         // A hit whose real may still carry the connection (STYLE H9: member of the service,
         // up, MAC known; weight 0 allowed): the common case, decided by one RealHot record.
-        const lb::RealHot* r = snap.real_hot(conns_->real_id(slot));
-        if (likely(r != nullptr && r->service_idx == svc &&
-                   (r->flags & lb::detail::kRealForward) != 0)) {
+        const lb::RealHot& r = snap.real_hot(conns_->real_id(slot));
+        if (likely(r.service_idx == svc && (r.flags & lb::detail::kRealForward) != 0)) {
             bump(counters_.conn_hit);
             const uint8_t flags = pp.flow.proto == net::kIpProtoTcp ? pp.tcp_flags : 0;
             const lb::ConnUpdate u = conns_->update_state(slot, flags, now_s);
             if (unlikely(u.hold_due && si.persistence_timeout_s != 0)) {
                 hold_template(si, pp.flow, conns_->expires(slot), now_s);
             }
-            return rewrite_mac(r->mac, r->tx_port, m, tx_slot, counters_.forwarded);
+            return rewrite_mac(r.mac, r.tx_port, m, tx_slot, counters_.forwarded);
         }
     }
     return forward_flow_slow(snap, svc, m, pp, hash, slot, now_s, tx_slot);

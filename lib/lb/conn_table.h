@@ -307,30 +307,30 @@ public:
      *
      * Caller: the owning worker lcore only. noexcept as long as `accept` is.
      *
-     * @param u  set when the result is a slot
-     * @return the entry's slot once updated; kNoSlot on a miss or when `accept` declined, in
+     * @param u  set when the result is true
+     * @return true once the entry is updated; false on a miss or when `accept` declined, in
      *         which case nothing changed but lookup()'s lazy expiry
      */
     template <class Accept>
-    uint32_t lookup_update(uint32_t hash, uint32_t service_id, uint8_t tcp_flags, uint32_t now_s,
-                           Accept&& accept, ConnUpdate& u) noexcept {
+    bool lookup_update(uint32_t hash, uint32_t service_id, uint8_t tcp_flags, uint32_t now_s,
+                       Accept&& accept, ConnUpdate& u) noexcept {
         const uint32_t h = detail::nonzero_hash(hash);
         const uint32_t b = h & mask_;
         ConnBucket& bk = buckets_[b];
         const int way = detail::match_way(bk.hash, bk.service_id, h, service_id);
         if (way < 0) {
-            return kNoSlot;
+            return false;
         }
         const unsigned w = static_cast<unsigned>(way);
         if (!time_after(bk.expires[w], now_s)) {
             release(bk, w);
-            return kNoSlot;
+            return false;
         }
         if (!accept(bk.real_state[w] & kRealMask)) {
-            return kNoSlot;
+            return false;
         }
         u = update_at(bk, w, tcp_flags, now_s);
-        return b * kBucketWays + w;
+        return true;
     }
 
 private:

@@ -343,19 +343,19 @@ public:
      * @return its service index and slot, or {kNoService, kNoReal} when not in this snapshot
      */
     RealLocation locate_real(uint32_t real_id) const noexcept {
-        const RealHot* h = real_hot(real_id);
-        return h != nullptr && h->service_idx != kNoService ? RealLocation{h->service_idx, h->slot}
-                                                            : RealLocation{};
+        const RealHot& h = real_hot(real_id);
+        return h.service_idx != kNoService ? RealLocation{h.service_idx, h.slot} : RealLocation{};
     }
 
     /**
-     * The per-packet record of a real id (RealHot), or nullptr when the id is beyond every
-     * id of this snapshot. A record whose service_idx is kNoService is an id not in it.
+     * The per-packet record of a real id (RealHot). An id not in this snapshot, including one
+     * beyond all of its ids, gives a record whose service_idx is kNoService (and no flags), so
+     * that the caller tests one field and never a null pointer.
      *
      * Caller: any lcore. noexcept, one bounds check and one 16-byte record.
      */
-    const RealHot* real_hot(uint32_t real_id) const noexcept {
-        return real_id < real_hot_count_ ? real_hot_.data() + real_id : nullptr;
+    const RealHot& real_hot(uint32_t real_id) const noexcept {
+        return real_id < real_hot_count_ ? real_hot_[real_id] : kAbsentReal;
     }
 
     /**
@@ -511,6 +511,7 @@ private:
     std::vector<net::IpAddress> addr_;  // cold
     std::vector<RealHot> real_hot_;     // real_id -> location, flags, tx port, MAC
     uint32_t real_hot_count_ = 0;       // real_hot_.size(), for the per-packet bounds check
+    static constexpr RealHot kAbsentReal{};  // real_hot() of an id beyond real_hot_
 
     // Owners of the lookup tables ServiceInfo::tables points into, shared with neighbouring
     // snapshots; only the control lcore (build, destructor) touches them.

@@ -196,25 +196,25 @@ TEST(Snapshot, RealHotRecordAgreesWithTheSlotAccessors) {
     int checked = 0;
     for (uint32_t svc = 0; svc < snap->service_count(); ++svc) {
         for (uint32_t slot = 0; slot < snap->real_ids(svc).size(); ++slot) {
-            const RealHot* h = snap->real_hot(snap->real_id(svc, slot));
-            ASSERT_NE(h, nullptr);
-            EXPECT_EQ(h->service_idx, svc);
-            EXPECT_EQ(h->slot, slot);
-            EXPECT_EQ(h->tx_port, snap->tx_port(svc, slot));
-            EXPECT_EQ(h->mac, snap->mac(svc, slot));
-            EXPECT_EQ((h->flags & detail::kRealForward) != 0, snap->slot_forwardable(svc, slot));
-            EXPECT_EQ((h->flags & detail::kRealNew) != 0, snap->slot_usable(svc, slot));
+            const RealHot& h = snap->real_hot(snap->real_id(svc, slot));
+            EXPECT_EQ(h.service_idx, svc);
+            EXPECT_EQ(h.slot, slot);
+            EXPECT_EQ(h.tx_port, snap->tx_port(svc, slot));
+            EXPECT_EQ(h.mac, snap->mac(svc, slot));
+            EXPECT_EQ((h.flags & detail::kRealForward) != 0, snap->slot_forwardable(svc, slot));
+            EXPECT_EQ((h.flags & detail::kRealNew) != 0, snap->slot_usable(svc, slot));
             ++checked;
         }
     }
     EXPECT_EQ(checked, 6);
-    EXPECT_EQ(snap->real_hot(3)->tx_port, 7u);
+    EXPECT_EQ(snap->real_hot(3).tx_port, 7u);
     // Ids below the largest but not in the snapshot, and ids beyond it.
-    ASSERT_NE(snap->real_hot(5), nullptr);
-    EXPECT_EQ(snap->real_hot(5)->service_idx, kNoService);
+    EXPECT_EQ(snap->real_hot(5).service_idx, kNoService);
     EXPECT_EQ(snap->locate_real(5).slot, kNoReal);
-    EXPECT_EQ(snap->real_hot(21), nullptr);
-    EXPECT_EQ(snap->real_hot(kMaxReals + 5), nullptr);
+    for (const uint32_t beyond : {21u, kMaxReals + 5}) {
+        EXPECT_EQ(snap->real_hot(beyond).service_idx, kNoService) << beyond;
+        EXPECT_EQ(snap->real_hot(beyond).flags, 0u) << beyond;
+    }
 }
 
 TEST(Snapshot, WrrParametersFollowIpvsInit) {
