@@ -374,6 +374,10 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                 if (likely(forward_lane(snap, m, lane[i], hash[i], now_s, forwarded))) {
                     continue;
                 }
+                if (last_service_.svc != lb::kNoService) {  // this packet's service, found
+                    forward_lane_miss(snap, m, pp[i], hash[i], now_s);
+                    continue;
+                }
                 parse_general(m, pp[i], hash[i]);
             }
             process_general(snap, m, pp[i], hash[i], now_s);
@@ -389,7 +393,27 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
 void Worker::process_general(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
                              uint32_t hash, uint32_t now_s) noexcept {
     uint16_t tx_slot = 0;  // index into ports_ and tx_
-    switch (classify(snap, m, pp, hash, now_s, tx_slot)) {
+    dispatch(classify(snap, m, pp, hash, now_s, tx_slot), m, tx_slot);
+}
+
+void Worker::forward_lane_miss(const lb::Snapshot& snap, rte_mbuf* m, net::ParsedPacket& pp,
+                               uint32_t hash, uint32_t now_s) noexcept {
+    // The lane made classify()'s checks and found the service: what is left of classify() is
+    // forward_flow(), which needs the ParsedPacket. The parser takes the frame again; its
+    // IPv4 checksum was verified in stage 1.
+    uint32_t reparsed_hash = 0;
+    if (unlikely(!net::parse_frame_fast(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
+                                        m->pkt_len, false, pp, reparsed_hash))) {
+        parse_general(m, pp, hash);  // cannot happen: stage 1 took these bytes
+        process_general(snap, m, pp, hash, now_s);
+        return;
+    }
+    uint16_t tx_slot = 0;
+    dispatch(forward_flow(snap, last_service_.svc, m, pp, hash, now_s, tx_slot), m, tx_slot);
+}
+
+DIRECTOR_HOT void Worker::dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept {
+    switch (a) {
         case Action::Forward: {
             TxQueue& q = tx_[tx_slot];
             if (unlikely(q.count == kBurstSize)) {

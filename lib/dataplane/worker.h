@@ -147,6 +147,16 @@ private:
     /** The general path's parse of one frame: parse_frame_fast, else parse_slow. */
     [[gnu::noinline]] void parse_general(const rte_mbuf* m, net::ParsedPacket& pp,
                                          uint32_t& hash) noexcept;
+    /**
+     * A lane packet whose service the lane found but whose flow it could not forward (a miss,
+     * or a real that cannot carry it): forward_flow on the re-parsed frame, as classify()
+     * would end. `pp` is scratch space.
+     */
+    [[gnu::noinline]] void forward_lane_miss(const lb::Snapshot& snap, rte_mbuf* m,
+                                             net::ParsedPacket& pp, uint32_t hash,
+                                             uint32_t now_s) noexcept;
+    /** Queues a Forward for tx on `tx_slot`, frees a Drop; a Punt is the ring's already. */
+    void dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept;
     /** The general path for one parsed frame: classify, then queue for tx, or free. */
     [[gnu::noinline]] void process_general(const lb::Snapshot& snap, rte_mbuf* m,
                                            const net::ParsedPacket& pp, uint32_t hash,
