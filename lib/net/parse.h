@@ -151,7 +151,8 @@ struct FastV4 {
 /**
  * The checks of parse_frame_fast (below), returning the fields in registers instead of a
  * ParsedPacket: the worker's fast lane uses it to build its own 8-byte record per packet.
- * Same contract: true means parse_frame would say Ok with these fields; false decides nothing.
+ * Same contract, except that `pkt_len` is always the whole packet's length (0 does not stand
+ * for `len`): true means parse_frame would say Ok with these fields; false decides nothing.
  */
 [[gnu::always_inline]] inline bool parse_fast_v4(const uint8_t* data, uint32_t len,
                                                  uint32_t pkt_len, bool verify_ipv4_checksum,
@@ -161,21 +162,22 @@ struct FastV4 {
     constexpr uint32_t kTcpHdr = 20;
     // One segment holding the whole frame, so every bound below is against `len`; the
     // shortest frame this path accepts is Ethernet + IPv4 + UDP.
-    if (unlikely((pkt_len != 0 && pkt_len != len) || len < kEtherHdrLen + kIpHdr + kUdpHdr)) {
+    if (unlikely(pkt_len != len || len < kEtherHdrLen + kIpHdr + kUdpHdr)) {
         return false;
     }
+    // EtherTypes compared as loaded (network order), without a byte swap.
     uint32_t l2 = kEtherHdrLen;
-    uint16_t type = detail::load_be16(data + 12);
+    uint16_t type = detail::load_ne16(data + 12);
     uint16_t tci = 0;
-    if (type == kEtherTypeVlan) {
+    if (type == detail::to_be16(kEtherTypeVlan)) {
         if (unlikely(len < kEtherHdrLen + kVlanTagLen + kIpHdr + kUdpHdr)) {
             return false;
         }
         tci = detail::load_be16(data + 14);
-        type = detail::load_be16(data + 16);
+        type = detail::load_ne16(data + 16);
         l2 += kVlanTagLen;
     }
-    if (unlikely(type != kEtherTypeIpv4)) {
+    if (unlikely(type != detail::to_be16(kEtherTypeIpv4))) {
         return false;
     }
     // The 20 header bytes as three native words (inside `len`: checked above); every field
@@ -267,7 +269,7 @@ struct FastV4 {
                                                     ParsedPacket& out, uint32_t& hash) noexcept {
     constexpr uint32_t kIpHdr = 20;
     FastV4 f;
-    if (!parse_fast_v4(data, len, pkt_len, verify_ipv4_checksum, f)) {
+    if (!parse_fast_v4(data, len, pkt_len == 0 ? len : pkt_len, verify_ipv4_checksum, f)) {
         return false;
     }
     hash = flow_hash_v4(f.src, f.dst, f.ports, f.proto);
