@@ -346,6 +346,7 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         // Frames are prefetched kPrefetchAhead ahead, up to the end of the caller's burst.
         const unsigned left = static_cast<unsigned>(n - base);
         const unsigned ahead_end = left > kPrefetchAhead ? left - kPrefetchAhead : 0;
+        unsigned general = 0;  // packets of the chunk for the general path
         for (unsigned i = 0; i < c; ++i) {
             if (likely(i < ahead_end)) {
                 rte_prefetch0(rte_pktmbuf_mtod(chunk[i + kPrefetchAhead], void*));
@@ -364,7 +365,15 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                 lane[i] = lane_word(f);
             } else {
                 lane[i] = 0;
-                parse_general(m, pp[i], hash[i]);
+                ++general;
+            }
+        }
+        // The general path's parse, out of the loop above: a call there would cost the loop
+        // its registers.
+        for (unsigned i = 0; general != 0 && i < c; ++i) {
+            if (lane[i] == 0) {
+                parse_general(chunk[i], pp[i], hash[i]);
+                --general;
             }
         }
         // Stage 2: forward lane packets; classify and forward the rest.
