@@ -20,10 +20,11 @@ constexpr uint8_t kIcmp6EchoRequest = 128;  // RFC 4443 4.1
 constexpr uint8_t kIcmp6NdFirst = 133;      // RFC 4861: RS, RA, NS, NA, Redirect
 constexpr uint8_t kIcmp6NdLast = 137;
 
-// The per-packet chain (process_burst -> classify -> forward_flow -> rewrite_to_real) is
-// inlined into process_burst: out of line it cost about 60 instructions per packet in calls,
-// argument spills and reloads of members (callgrind). The rare branches stay out of line
-// (noinline, cold) so that the inlined loop stays small.
+// The per-packet chains are inlined where they run: the fast lane (forward_lane) into
+// process_burst, the general path (classify -> forward_flow -> rewrite_to_real) into
+// process_general. Out of line, each step cost calls, argument spills and reloads of members
+// (about 60 instructions per packet, callgrind). The rare branches stay out of line
+// (noinline, cold) so that the inlined loops stay small.
 #define DIRECTOR_HOT [[gnu::always_inline]] inline
 #define DIRECTOR_COLD [[gnu::noinline, gnu::cold]]
 
@@ -39,27 +40,17 @@ DIRECTOR_HOT bool is_own_address(const PortContext& port, const net::FlowKey& k)
             same_addr(k.dst_addr, port.own_v6, k.family));
 }
 
-/** A MAC address as a 4-byte and a 2-byte word, for compares in registers. */
-struct MacWords {
-    uint32_t w4 = 0;
-    uint16_t w2 = 0;
-};
-
-DIRECTOR_HOT MacWords mac_words(const uint8_t* bytes) noexcept {
-    MacWords w;
-    std::memcpy(&w.w4, bytes, 4);
-    std::memcpy(&w.w2, bytes + 4, 2);
-    return w;
-}
-
 /** Destination MAC of the frame equals `mac`: one 4-byte and one 2-byte compare. */
-DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, MacWords mac) noexcept {
-    const MacWords d = mac_words(frame);
-    return ((d.w4 ^ mac.w4) | static_cast<uint32_t>(d.w2 ^ mac.w2)) == 0;
-}
-
 DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, const net::MacAddress& mac) noexcept {
-    return dst_mac_is(frame, mac_words(mac.bytes.data()));
+    uint32_t a4;
+    uint32_t b4;
+    uint16_t a2;
+    uint16_t b2;
+    std::memcpy(&a4, frame, 4);
+    std::memcpy(&b4, mac.bytes.data(), 4);
+    std::memcpy(&a2, frame + 4, 2);
+    std::memcpy(&b2, mac.bytes.data() + 4, 2);
+    return ((a4 ^ b4) | static_cast<uint32_t>(a2 ^ b2)) == 0;
 }
 
 /**
@@ -209,8 +200,7 @@ void Worker::parse_slow(const rte_mbuf* m, net::ParsedPacket& pp, uint32_t& hash
     }
 }
 
-void Worker::parse_general(const rte_mbuf* m, net::ParsedPacket& pp,
-                                        uint32_t& hash) noexcept {
+void Worker::parse_general(const rte_mbuf* m, net::ParsedPacket& pp, uint32_t& hash) noexcept {
     if (likely(net::parse_frame_fast(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
                                      m->pkt_len, needs_ipv4_checksum(m), pp, hash))) {
         conns_->prefetch(hash);
@@ -305,11 +295,12 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
     // whose real can carry them. Stage 1 checks what classify() would of such a packet (port,
     // destination MAC, not the director's own address) and parses it into one word in
     // registers (lane_word) instead of a ParsedPacket; stage 2 forwards it from the
-    // connection table's hit (forward_lane), with the counters summed per burst. Anything
-    // else, and a lane packet forward_lane declines (a miss, a real that cannot carry it, no
-    // service), takes the general path: parse_frame into a ParsedPacket and classify(), which
-    // decides every case. The lane serves the port of the burst's first packet: run()'s
-    // bursts come from one rx queue.
+    // connection table's hit (forward_lane), with the counters summed per burst. A lane
+    // packet of a found service that the lane declines (a miss: a new flow; or a real that
+    // cannot carry it) goes on from forward_flow (forward_lane_miss). Everything else takes
+    // the general path: parse_frame into a ParsedPacket and classify(), which decides every
+    // case. The lane serves the port of the burst's first packet: run()'s bursts come from
+    // one rx queue.
     uint32_t lane_port = kNoLanePort;
     uint64_t lane_mac = 0;
     uint32_t lane_own = 0;  // 0.0.0.0 is never a lane destination: it takes classify()

@@ -137,9 +137,10 @@ private:
         rte_mbuf* pkts[kBurstSize];
     };
 
-    // The per-packet chain: classify -> forward_flow -> rewrite_to_real is inlined into
-    // process_burst (worker.cc); the *_slow / *_other functions hold the rare branches, out of
-    // line and marked cold.
+    // The per-packet chains (worker.cc): the fast lane (forward_lane) is inlined into
+    // process_burst; the general path (process_general: classify -> forward_flow ->
+    // rewrite_to_real) is one call per packet, with its own chain inlined; the *_slow /
+    // *_other functions hold the rare branches, out of line and marked cold.
 
     /** Parses a frame the fast parser declined (parse_frame), hashes and prefetches if Ok. */
     [[gnu::noinline]] void parse_slow(const rte_mbuf* m, net::ParsedPacket& pp,
