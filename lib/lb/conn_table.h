@@ -257,18 +257,9 @@ public:
      * @return the entry's slot, or kNoSlot on a miss
      */
     uint32_t lookup(uint32_t hash, uint32_t service_id, uint32_t now_s) noexcept {
-        const uint32_t h = detail::nonzero_hash(hash);
-        const uint32_t b = h & mask_;
-        ConnBucket& bk = buckets_[b];
-        const int way = detail::match_way(bk.hash, bk.service_id, h, service_id);
-        if (way < 0) {
-            return kNoSlot;
-        }
-        if (!time_after(bk.expires[way], now_s)) {
-            release(bk, static_cast<unsigned>(way));
-            return kNoSlot;
-        }
-        return b * kBucketWays + static_cast<uint32_t>(way);
+        uint32_t b;
+        const int way = find_live(hash, service_id, now_s, b);
+        return way < 0 ? kNoSlot : b * kBucketWays + static_cast<uint32_t>(way);
     }
 
     /** Real id of a live slot (from lookup() or insert()). */
@@ -314,18 +305,13 @@ public:
     template <class Accept>
     bool lookup_update(uint32_t hash, uint32_t service_id, uint8_t tcp_flags, uint32_t now_s,
                        Accept&& accept, ConnUpdate& u) noexcept {
-        const uint32_t h = detail::nonzero_hash(hash);
-        const uint32_t b = h & mask_;
-        ConnBucket& bk = buckets_[b];
-        const int way = detail::match_way(bk.hash, bk.service_id, h, service_id);
+        uint32_t b;
+        const int way = find_live(hash, service_id, now_s, b);
         if (way < 0) {
             return false;
         }
+        ConnBucket& bk = buckets_[b];
         const unsigned w = static_cast<unsigned>(way);
-        if (!time_after(bk.expires[w], now_s)) {
-            release(bk, w);
-            return false;
-        }
         if (!accept(bk.real_state[w] & kRealMask)) {
             return false;
         }
@@ -334,6 +320,22 @@ public:
     }
 
 private:
+    /**
+     * lookup()'s probe: sets `b` to the hash's bucket and returns the way of the live entry for
+     * (hash, service_id), or -1. An entry found expired is released (lazy expiry) and missed.
+     */
+    int find_live(uint32_t hash, uint32_t service_id, uint32_t now_s, uint32_t& b) noexcept {
+        const uint32_t h = detail::nonzero_hash(hash);
+        b = h & mask_;
+        ConnBucket& bk = buckets_[b];
+        const int way = detail::match_way(bk.hash, bk.service_id, h, service_id);
+        if (way >= 0 && !time_after(bk.expires[way], now_s)) {
+            release(bk, static_cast<unsigned>(way));
+            return -1;
+        }
+        return way;
+    }
+
     ConnUpdate update_at(ConnBucket& bk, unsigned way, uint8_t tcp_flags,
                          uint32_t now_s) noexcept {
         const uint32_t rs = bk.real_state[way];
