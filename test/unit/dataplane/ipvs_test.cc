@@ -228,6 +228,42 @@ TEST_F(Ipvs, LiveConnectionKeepsItsClientsTemplatePastTheTimeout) {
     }
 }
 
+TEST_F(Ipvs, AllPortsServiceTakesThePortsWithoutAServiceOfTheirOwn) {
+    // keepalived's `virtual_server VIP 0` with persistence (IPVS port 0): one service for every
+    // port of the VIP that has no service of its own. A client's connections to any of those
+    // ports follow its template, in their first packets and in the packets after them.
+    auto d = director([](uint16_t p) {
+        lb::ServiceSpec all = service(kVip, 0, {real(kRs1, p), real(kRs2, p)}, 2);
+        all.persistence_timeout_s = 300;
+        return std::vector{rr_service({real(kRs3, p)}), all};  // VIP:80 has its own: RS3
+    });
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->route(syn(kClient, 1000, kVip, 443)), "RS1");    // port 0: rr, template
+    EXPECT_EQ(d->route(syn(kClient, 1001, kVip, 8080)), "RS1");   // the client's template
+    EXPECT_EQ(d->route(syn(kClient2, 1000, kVip, 22)), "RS2");    // another client: rr
+    EXPECT_EQ(d->route(syn(kClient, 1002, kVip, 80)), "RS3");     // VIP:80's own service
+    for (int round = 0; round < 3; ++round) {
+        EXPECT_EQ(d->route(ack(kClient, 1000, kVip, 443)), "RS1");
+        EXPECT_EQ(d->route(ack(kClient, 1001, kVip, 8080)), "RS1");
+        EXPECT_EQ(d->route(ack(kClient2, 1000, kVip, 22)), "RS2");
+        EXPECT_EQ(d->route(ack(kClient, 1002, kVip, 80)), "RS3");
+    }
+    // The same burst, all four flows: each packet finds its own service.
+    const Output out = d->send({ack(kClient, 1000, kVip, 443), ack(kClient, 1002, kVip, 80),
+                                ack(kClient2, 1000, kVip, 22), ack(kClient, 1001, kVip, 8080)});
+    std::vector<std::string> reals;
+    for (const Bytes& f : out.tx) {
+        reals.push_back(real_name(f.data()).value_or("?"));
+    }
+    EXPECT_EQ(reals, (std::vector<std::string>{"RS1", "RS3", "RS2", "RS1"}));
+    EXPECT_EQ(d->route(udp(kClient, 1000, kVip, 443)), "drop");  // the service is TCP
+    EXPECT_EQ(d->counter("conn_new"), 4u);
+    EXPECT_EQ(d->counter("persist_new"), 2u);
+    EXPECT_EQ(d->counter("persist_hit"), 1u);
+    EXPECT_EQ(d->counter("conn_hit"), 16u);
+    EXPECT_EQ(d->counter("drop_not_service"), 1u);
+}
+
 // ---- weight 0 (drain) -----------------------------------------------------------------------
 
 TEST_F(Ipvs, WeightZeroKeepsExistingConnectionsAndTakesNoNewOnes) {
