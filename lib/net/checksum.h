@@ -92,6 +92,40 @@ inline uint16_t ipv4_header_checksum(const uint8_t* hdr, uint32_t hdr_len) noexc
     return checksum_fold(sum);
 }
 
+/** An option-less IPv4 header as native words: bytes 0..7, 8..15 and 16..19. */
+struct Ipv4HeaderWords {
+    uint64_t a;
+    uint64_t b;
+    uint32_t c;
+};
+
+/** Loads the 20 bytes at `hdr` (any alignment) as Ipv4HeaderWords. */
+inline Ipv4HeaderWords load_ipv4_header_words(const uint8_t* hdr) noexcept {
+    Ipv4HeaderWords w;
+    std::memcpy(&w.a, hdr, 8);
+    std::memcpy(&w.b, hdr + 8, 8);
+    std::memcpy(&w.c, hdr + 16, 4);
+    return w;
+}
+
+/**
+ * ipv4_header_checksum_ok of an option-less header given as its words (the parser's fast
+ * path has them in registers).
+ */
+inline bool ipv4_header20_checksum_ok(const Ipv4HeaderWords& w) noexcept {
+    // One's-complement sum of the native 8-byte words with end-around carries (add, adc),
+    // folded 64 -> 32 -> 16 by adding each half to its rotation (Linux csum_fold): the high
+    // half then holds the folded sum. A header whose checksum is right sums to 0xffff in
+    // either byte order (RFC 1071 2(B)).
+    uint64_t s = w.a + w.b;
+    s += s < w.b;  // no overflow: after a carry, s <= 2^64 - 2
+    s += w.c;
+    s += s < w.c;
+    const uint32_t x = static_cast<uint32_t>((s + (s >> 32 | s << 32)) >> 32);
+    const uint32_t y = x + (x >> 16 | x << 16);
+    return (y >> 16) == 0xffff;
+}
+
 /**
  * True when an IPv4 header's checksum field is correct (RFC 791 3.1, RFC 1071 1(3)).
  * The parser's per-packet check: about a dozen adds for a 20-byte header.
@@ -99,33 +133,9 @@ inline uint16_t ipv4_header_checksum(const uint8_t* hdr, uint32_t hdr_len) noexc
  * @param hdr      start of the IPv4 header
  * @param hdr_len  IHL * 4, 20..60, inside the frame
  */
-/**
- * ipv4_header_checksum_ok of an option-less header given as its native words: bytes 0..7,
- * 8..15 and 16..19 loaded with memcpy (the parser's fast path has them in registers).
- */
-inline bool ipv4_header20_checksum_ok(uint64_t a, uint64_t b, uint32_t c) noexcept {
-    // One's-complement sum of the native 8-byte words with end-around carries (add, adc),
-    // folded 64 -> 32 -> 16 by adding each half to its rotation (Linux csum_fold): the high
-    // half then holds the folded sum. A header whose checksum is right sums to 0xffff in
-    // either byte order (RFC 1071 2(B)).
-    uint64_t s = a + b;
-    s += s < b;  // no overflow: after a carry, s <= 2^64 - 2
-    s += c;
-    s += s < c;
-    const uint32_t x = static_cast<uint32_t>((s + (s >> 32 | s << 32)) >> 32);
-    const uint32_t y = x + (x >> 16 | x << 16);
-    return (y >> 16) == 0xffff;
-}
-
 inline bool ipv4_header_checksum_ok(const uint8_t* hdr, uint32_t hdr_len) noexcept {
     if (hdr_len == 20) {  // no options: the common case, unrolled (rte_ipv4_cksum does the same)
-        uint64_t a;
-        uint64_t b;
-        uint32_t c;
-        std::memcpy(&a, hdr, 8);
-        std::memcpy(&b, hdr + 8, 8);
-        std::memcpy(&c, hdr + 16, 4);
-        return ipv4_header20_checksum_ok(a, b, c);
+        return ipv4_header20_checksum_ok(load_ipv4_header_words(hdr));
     }
     return checksum_fold(checksum_add(hdr, hdr_len)) == 0;
 }

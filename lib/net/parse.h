@@ -183,12 +183,9 @@ struct FastV4 {
     // The 20 header bytes as three native words (inside `len`: checked above); every field
     // below comes out of them, and the checksum adds them up.
     const uint8_t* ip = data + l2;
-    uint64_t a;
-    uint64_t b;
-    uint32_t c;
-    std::memcpy(&a, ip, 8);
-    std::memcpy(&b, ip + 8, 8);
-    std::memcpy(&c, ip + 16, 4);
+    const Ipv4HeaderWords w = load_ipv4_header_words(ip);
+    const uint64_t a = w.a;
+    const uint64_t b = w.b;
     // Version 4 with IHL 5 (byte 0; options and everything else take parse_frame), and no
     // fragment: MF clear and offset 0 in bytes 6..7 (DF may be set), in one compare.
     constexpr uint64_t kVersionIhlFragMask = 0xffu | uint64_t{0xff3f} << 48;
@@ -200,7 +197,7 @@ struct FastV4 {
     if (unlikely(total < kIpHdr + kUdpHdr || total > len - l2)) {
         return false;
     }
-    if (verify_ipv4_checksum && unlikely(!ipv4_header20_checksum_ok(a, b, c))) {
+    if (verify_ipv4_checksum && unlikely(!ipv4_header20_checksum_ok(w))) {
         return false;
     }
     const uint8_t proto = static_cast<uint8_t>(b >> 8);
@@ -226,7 +223,7 @@ struct FastV4 {
         return false;
     }
     f.src = static_cast<uint32_t>(b >> 32);
-    f.dst = c;
+    f.dst = w.c;
     std::memcpy(&f.ports, l4, 4);
     f.total = total;
     f.l2 = l2;
