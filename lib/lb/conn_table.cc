@@ -257,21 +257,8 @@ void ConnTable::erase(uint32_t slot) noexcept {
 }
 
 uint32_t ConnTable::expire_step(uint32_t now_s, uint32_t max_buckets) noexcept {
-    const uint32_t n = std::min(max_buckets, mask_ + 1);
-    uint32_t b = sweep_cursor_;
-    uint32_t removed = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-        ConnBucket& bk = buckets_[b];
-        for (unsigned w = 0; w < kBucketWays; ++w) {
-            if (bk.hash[w] != 0 && !time_after(bk.expires[w], now_s)) {
-                release(bk, w);
-                ++removed;
-            }
-        }
-        b = (b + 1) & mask_;
-    }
-    sweep_cursor_ = b;
-    return removed;
+    return detail::sweep_buckets(buckets_, mask_, sweep_cursor_, now_s, max_buckets,
+                                 [this](ConnBucket& bk, unsigned way) { release(bk, way); });
 }
 
 ConnEntry ConnTable::entry(uint32_t slot) const noexcept {

@@ -156,6 +156,33 @@ inline int match_way(const uint32_t* hashes, const uint32_t* services, uint32_t 
 }
 #endif
 
+/**
+ * expire_step() of either table: visits `max_buckets` buckets (at most all) round robin from
+ * `cursor`, calls release(bucket, way) for every occupied way whose expiry has passed, and
+ * moves the cursor on. Bucket: a table's bucket type, with `hash` (0 = empty) and `expires`.
+ *
+ * @return the number of ways released
+ */
+template <class Bucket, class Release>
+uint32_t sweep_buckets(Bucket* buckets, uint32_t mask, uint32_t& cursor, uint32_t now_s,
+                       uint32_t max_buckets, Release&& release) noexcept {
+    const uint32_t n = max_buckets < mask + 1 ? max_buckets : mask + 1;
+    uint32_t b = cursor;
+    uint32_t removed = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        Bucket& bk = buckets[b];
+        for (unsigned w = 0; w < kBucketWays; ++w) {
+            if (bk.hash[w] != 0 && !time_after(bk.expires[w], now_s)) {
+                release(bk, w);
+                ++removed;
+            }
+        }
+        b = (b + 1) & mask;
+    }
+    cursor = b;
+    return removed;
+}
+
 }  // namespace detail
 
 // ---- ConnTable ----------------------------------------------------------------------------

@@ -117,21 +117,8 @@ void PersistTable::erase(uint32_t slot) noexcept {
 }
 
 uint32_t PersistTable::expire_step(uint32_t now_s, uint32_t max_buckets) noexcept {
-    const uint32_t n = std::min(max_buckets, mask_ + 1);
-    uint32_t b = sweep_cursor_;
-    uint32_t removed = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-        PersistBucket& bk = buckets_[b];
-        for (unsigned w = 0; w < kBucketWays; ++w) {
-            if (bk.hash[w] != 0 && !time_after(bk.expires[w], now_s)) {
-                release(bk, w);
-                ++removed;
-            }
-        }
-        b = (b + 1) & mask_;
-    }
-    sweep_cursor_ = b;
-    return removed;
+    return detail::sweep_buckets(buckets_, mask_, sweep_cursor_, now_s, max_buckets,
+                                 [this](PersistBucket& bk, unsigned way) { release(bk, way); });
 }
 
 PersistEntry PersistTable::entry(uint32_t slot) const noexcept {
