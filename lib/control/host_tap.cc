@@ -42,7 +42,8 @@ struct In6Ifreq {
 /** A socket for interface ioctls, closed on scope exit. */
 class IoctlSocket {
 public:
-    explicit IoctlSocket(int family) noexcept : fd_(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
+    explicit IoctlSocket(int family) noexcept
+        : fd_(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
     ~IoctlSocket() {
         if (fd_ >= 0) {
             ::close(fd_);

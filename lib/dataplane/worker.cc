@@ -245,7 +245,7 @@ DIRECTOR_HOT bool Worker::forward_lane(const lb::Snapshot& snap, rte_mbuf* m, ui
         if (r->service_idx != s.svc || (r->flags & lb::detail::kRealForward) == 0) {
             return false;
         }
-        tx = r->tx_port < RTE_MAX_ETHPORTS ? port_slot_[r->tx_port] : -1;
+        tx = slot_of(r->tx_port);
         return tx >= 0;
     };
     lb::ConnUpdate u;
@@ -257,15 +257,8 @@ DIRECTOR_HOT bool Worker::forward_lane(const lb::Snapshot& snap, rte_mbuf* m, ui
     if (unlikely(u.hold_due && s.persistence_timeout_s != 0)) {
         hold_template_v4(s, m, u.expires, now_s);
     }
-    // DR: only the Ethernet addresses change (l2fwd_mac_updating).
-    uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-    std::memcpy(eth, r->mac.bytes.data(), 6);
-    std::memcpy(eth + 6, ports_[tx].mac.bytes.data(), 6);
-    TxQueue& q = tx_[tx];
-    if (unlikely(q.count == kBurstSize)) {
-        transmit();
-    }
-    q.pkts[q.count++] = m;
+    set_eth_addresses(m, r->mac, static_cast<uint16_t>(tx));
+    enqueue(m, static_cast<uint16_t>(tx));
     ++forwarded;
     return true;
 }
@@ -306,7 +299,7 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
     uint32_t lane_own = 0;  // 0.0.0.0 is never a lane destination: it takes classify()
     if (n != 0) {
         const uint16_t p = pkts[0]->port;
-        const int slot = p < RTE_MAX_ETHPORTS ? port_slot_[p] : -1;
+        const int slot = slot_of(p);
         if (slot >= 0) {
             const PortContext& port = ports_[slot];
             lane_port = p;
@@ -412,16 +405,19 @@ void Worker::forward_lane_miss(const lb::Snapshot& snap, rte_mbuf* m, net::Parse
     dispatch(forward_flow(snap, last_service_.svc, m, pp, hash, now_s, tx_slot), m, tx_slot);
 }
 
+DIRECTOR_HOT void Worker::enqueue(rte_mbuf* m, uint16_t tx_slot) noexcept {
+    TxQueue& q = tx_[tx_slot];
+    if (unlikely(q.count == kBurstSize)) {
+        transmit();
+    }
+    q.pkts[q.count++] = m;
+}
+
 DIRECTOR_HOT void Worker::dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept {
     switch (a) {
-        case Action::Forward: {
-            TxQueue& q = tx_[tx_slot];
-            if (unlikely(q.count == kBurstSize)) {
-                transmit();
-            }
-            q.pkts[q.count++] = m;
+        case Action::Forward:
+            enqueue(m, tx_slot);
             break;
-        }
         case Action::Punt:
             break;  // the exception ring owns it now
         case Action::Drop:
@@ -457,7 +453,7 @@ DIRECTOR_HOT Worker::Action Worker::classify(const lb::Snapshot& snap, rte_mbuf*
         bump(malformed_[net::drop_index(v)]);
         return Action::Drop;
     }
-    const int slot = port_slot_[m->port < RTE_MAX_ETHPORTS ? m->port : 0];
+    const int slot = slot_of(m->port);
     if (unlikely(slot < 0)) {
         bump(counters_.bug_bad_real);
         return Action::Drop;
@@ -658,9 +654,7 @@ Worker::Action Worker::forward_flow_slow(const lb::Snapshot& snap, uint32_t svc,
             bump(counters_.conn_hit);
             const lb::ConnUpdate u = conns_->update_state(slot, flags, now_s);
             if (u.hold_due && si.persistence_timeout_s != 0) {
-                persist_->hold(net::client_hash(k.src_addr.data(), k.family,
-                                                si.persistence_prefix_len),
-                               si.service_id, conns_->expires(slot), now_s);
+                hold_template(si, k, conns_->expires(slot), now_s);
             }
         } else if (st == lb::RealStatus::NoMac) {
             bump(counters_.drop_real_no_mac);
@@ -754,9 +748,7 @@ Worker::Action Worker::forward_flow_slow(const lb::Snapshot& snap, uint32_t svc,
                     break;
             }
             if (r.outcome != lb::InsertOutcome::Full && si.persistence_timeout_s != 0) {
-                persist_->hold(net::client_hash(k.src_addr.data(), k.family,
-                                                si.persistence_prefix_len),
-                               si.service_id, conns_->expires(r.slot), now_s);
+                hold_template(si, k, conns_->expires(r.slot), now_s);
             }
         }
     }
@@ -784,18 +776,23 @@ DIRECTOR_HOT Worker::Action Worker::rewrite_to_real(const lb::Snapshot& snap, ui
 DIRECTOR_HOT Worker::Action Worker::rewrite_mac(const net::MacAddress& dst, uint16_t port,
                                                 rte_mbuf* m, uint16_t& tx_slot,
                                                 uint64_t& counter) noexcept {
-    const int slot = port < RTE_MAX_ETHPORTS ? port_slot_[port] : -1;
+    const int slot = slot_of(port);
     if (unlikely(slot < 0)) {
         bump(counters_.bug_bad_real);
         return Action::Drop;
     }
     tx_slot = static_cast<uint16_t>(slot);
+    set_eth_addresses(m, dst, tx_slot);
+    bump(counter);
+    return Action::Forward;
+}
+
+DIRECTOR_HOT void Worker::set_eth_addresses(rte_mbuf* m, const net::MacAddress& dst,
+                                            uint16_t tx_slot) noexcept {
     // DR: only the Ethernet addresses change (l2fwd_mac_updating).
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
     std::memcpy(eth, dst.bytes.data(), 6);
-    std::memcpy(eth + 6, ports_[slot].mac.bytes.data(), 6);
-    bump(counter);
-    return Action::Forward;
+    std::memcpy(eth + 6, ports_[tx_slot].mac.bytes.data(), 6);
 }
 
 Worker::Action Worker::forward_icmp_error(const lb::Snapshot& snap, rte_mbuf* m,

@@ -158,6 +158,15 @@ private:
                                              uint32_t now_s) noexcept;
     /** Queues a Forward for tx on `tx_slot`, frees a Drop; a Punt is the ring's already. */
     void dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept;
+    /** Queues `m` on tx_[tx_slot], transmitting first when the queue is full. */
+    void enqueue(rte_mbuf* m, uint16_t tx_slot) noexcept;
+    /** The index in ports_ and tx_ of DPDK port `port`, or -1 when this worker lacks it
+        (RTE_MBUF_PORT_INVALID included). */
+    int slot_of(uint16_t port) const noexcept {
+        return port < RTE_MAX_ETHPORTS ? port_slot_[port] : -1;
+    }
+    /** DR's whole rewrite: destination MAC `dst`, source MAC the tx port's. */
+    void set_eth_addresses(rte_mbuf* m, const net::MacAddress& dst, uint16_t tx_slot) noexcept;
     /** The general path for one parsed frame: classify, then queue for tx, or free. */
     [[gnu::noinline]] void process_general(const lb::Snapshot& snap, rte_mbuf* m,
                                            const net::ParsedPacket& pp, uint32_t hash,

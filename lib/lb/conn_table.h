@@ -368,8 +368,9 @@ private:
         const uint32_t rs = bk.real_state[way];
         const ConnState old_state = state_of(rs);
         // next_state(old_state, tcp_flags), from the table's own copy: one load off `this`.
+        const unsigned flag_bits = tcp_flags & (kFlagIndexes - 1);
         const ConnState new_state = static_cast<ConnState>(
-            next_[static_cast<uint8_t>(old_state) * kFlagIndexes + (tcp_flags & (kFlagIndexes - 1))]);
+            next_[static_cast<uint8_t>(old_state) * kFlagIndexes + flag_bits]);
         const uint32_t old_expires = bk.expires[way];
         const uint32_t new_expires = now_s + timeout_[static_cast<uint8_t>(new_state)];
         bk.expires[way] = new_expires;
@@ -383,7 +384,6 @@ private:
     }
 
 public:
-
     /**
      * Add an entry for a new flow, after lookup() missed. Takes, in order: the slot of an
      * equal key (should not exist), an empty slot, an expired one, the live non-established

@@ -519,6 +519,7 @@ TEST_F(DataplaneTest, LivePacketsAndOthersShareABurst) {
             {ack(kClient, 40000), port},                               // RS1
             {other_mac, port},                                         // ignored_other_mac
             {ack(kClient, 40001), stranger},                           // bug_bad_real
+            {ack(kClient, 40001), RTE_MBUF_PORT_INVALID},              // bug_bad_real
             {ack(kClient, 50000, kOwnV4, 22), port},                   // punt Host
             {udp(kClient, 40000, kVip, 80), port},                     // drop_not_service
             {ack(kClient, 40001), port},                               // RS2
@@ -545,7 +546,7 @@ TEST_F(DataplaneTest, LivePacketsAndOthersShareABurst) {
         auto delta = [&](const char* name) { return d->counter(name) - before.at(name); };
         EXPECT_EQ(delta("forwarded"), expected.size());
         EXPECT_EQ(delta("conn_hit"), expected.size());
-        EXPECT_EQ(delta("bug_bad_real"), lane_port_first ? 1u : 2u);
+        EXPECT_EQ(delta("bug_bad_real"), lane_port_first ? 2u : 3u);
         EXPECT_EQ(delta("ignored_other_mac"), 1u);
         EXPECT_EQ(delta("drop_not_service"), 1u);
         EXPECT_EQ(delta("conn_new"), 0u);
