@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dataplane/lane.h"
 #include "net/flow.h"
 
 namespace director::dp {
@@ -53,52 +54,12 @@ DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, const net::MacAddress& mac) n
     return ((a4 ^ b4) | static_cast<uint32_t>(a2 ^ b2)) == 0;
 }
 
-/**
- * Destination MAC of the frame equals `mac` (its 6 bytes in the low 48 bits): one 8-byte load
- * and compare. The frame must have at least 8 bytes.
- */
-DIRECTOR_HOT bool dst_mac_is(const uint8_t* frame, uint64_t mac) noexcept {
-    uint64_t w;
-    std::memcpy(&w, frame, 8);
-    return ((w ^ mac) << 16) == 0;
-}
-
-// The fast lane's word for one packet (process_burst): bits 0..31 the IPv4 destination, 32..47
-// the destination port (both as loaded, network order), 48..55 the protocol, 56..63 the TCP
-// flags (0 for UDP). Never 0, as the protocol is 6 or 17: 0 marks a general-path packet. The
-// low 56 bits are the key of the burst's service memory (Worker::LastService).
-constexpr unsigned kLaneFlagsShift = 56;
-constexpr uint64_t kLaneKeyMask = (uint64_t{1} << kLaneFlagsShift) - 1;
-
-DIRECTOR_HOT uint64_t lane_key(uint32_t dst, uint16_t dst_port_net, uint8_t proto) noexcept {
-    return uint64_t{dst} | uint64_t{dst_port_net} << 32 | uint64_t{proto} << 48;
-}
-
-DIRECTOR_HOT uint64_t lane_word(const net::FastV4& f) noexcept {
-    return lane_key(f.dst, static_cast<uint16_t>(f.ports >> 16), f.proto) |
-           uint64_t{f.tcp_flags} << kLaneFlagsShift;
-}
-
-/** A lane port that no mbuf's 16-bit port field equals: the burst has no fast lane. */
-constexpr uint32_t kNoLanePort = 1u << 16;
-
 DIRECTOR_HOT uint32_t find_service(const lb::Snapshot& snap, const net::FlowKey& k,
                                    uint16_t port_net) noexcept {
     const uint16_t port = net::port_host(port_net);
     return likely(k.family == net::Family::V4)
                ? snap.find_service_v4(k.dst_addr.data(), port, k.proto)
                : snap.find_service_v6(k.dst_addr.data(), port, k.proto);
-}
-
-/**
- * IPv4 header checksum policy (net::parse_frame_fast explains why we verify at all): skip the
- * software check when the NIC verified the header (GOOD, or NONE: "header valid, checksum
- * field not recomputed", as virtio reports); check in software when the PMD gives no verdict
- * (UNKNOWN: virtual PMDs, net_pcap) or says BAD (the parser then counts Ipv4BadChecksum).
- */
-DIRECTOR_HOT bool needs_ipv4_checksum(const rte_mbuf* m) noexcept {
-    const uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-    return f == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN || f == RTE_MBUF_F_RX_IP_CKSUM_BAD;
 }
 
 }  // namespace
@@ -281,31 +242,29 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
     bump(counters_.rx_packets, n);
     bump(counters_.rx_bursts);
     last_service_.key = 0;  // `snap` may differ from the previous burst's
-    for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) {
+    for (uint16_t i = 0; i < n && i < kLaneGroup; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
     // The fast lane. Most packets are IPv4 TCP/UDP to this port's MAC, of a live connection
     // whose real can carry them. Stage 1 checks what classify() would of such a packet (port,
-    // destination MAC, not the director's own address) and parses it into one word in
-    // registers (lane_word) instead of a ParsedPacket; stage 2 forwards it from the
+    // destination MAC, not the director's own address) and parses it into one 8-byte word
+    // instead of a ParsedPacket (dataplane/lane.h); stage 2 forwards it from the
     // connection table's hit (forward_lane), with the counters summed per burst. A lane
     // packet of a found service that the lane declines (a miss: a new flow; or a real that
     // cannot carry it) goes on from forward_flow (forward_lane_miss). Everything else takes
     // the general path: parse_frame into a ParsedPacket and classify(), which decides every
     // case. The lane serves the port of the burst's first packet: run()'s bursts come from
     // one rx queue.
-    uint32_t lane_port = kNoLanePort;
-    uint64_t lane_mac = 0;
-    uint32_t lane_own = 0;  // 0.0.0.0 is never a lane destination: it takes classify()
+    LaneFilter filter;  // 0.0.0.0 is never a lane destination (own = 0): it takes classify()
     if (n != 0) {
         const uint16_t p = pkts[0]->port;
         const int slot = slot_of(p);
         if (slot >= 0) {
             const PortContext& port = ports_[slot];
-            lane_port = p;
-            std::memcpy(&lane_mac, port.mac.bytes.data(), 6);
+            filter.port = p;
+            std::memcpy(&filter.mac, port.mac.bytes.data(), 6);
             if (port.has_own_v4) {
-                std::memcpy(&lane_own, port.own_v4.data(), 4);
+                std::memcpy(&filter.own, port.own_v4.data(), 4);
             }
         }
     }
@@ -327,29 +286,33 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         uint32_t hash[kBurstSize];
         uint64_t lane[kBurstSize];  // 0: general path, pp[i] parsed
         const lb::ConnTable::Prefetcher prefetch_bucket = conns_->prefetcher();
-        // Frames are prefetched kPrefetchAhead ahead, up to the end of the caller's burst.
+        // Frames go four at a time through lane_parse_x4, the next four prefetched, up to the
+        // end of the caller's burst; a frame it declines, and a chunk's last 1..3, through
+        // lane_parse.
         const unsigned left = static_cast<unsigned>(n - base);
-        const unsigned ahead_end = left > kPrefetchAhead ? left - kPrefetchAhead : 0;
         unsigned general = 0;  // packets of the chunk for the general path
-        for (unsigned i = 0; i < c; ++i) {
-            if (likely(i < ahead_end)) {
-                rte_prefetch0(rte_pktmbuf_mtod(chunk[i + kPrefetchAhead], void*));
+        for (unsigned i = 0; i < c; i += kLaneGroup) {
+            for (unsigned k = i + kLaneGroup; k < i + 2 * kLaneGroup && k < left; ++k) {
+                rte_prefetch0(rte_pktmbuf_mtod(chunk[k], void*));
             }
-            const rte_mbuf* m = chunk[i];
-            const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-            net::FastV4 f;
-            // The parser checks the length first: the MAC compare reads 8 bytes.
-            if (likely(m->port == lane_port &&
-                       net::parse_fast_v4(d, m->data_len, m->pkt_len, needs_ipv4_checksum(m),
-                                          f) &&
-                       dst_mac_is(d, lane_mac) && f.dst != lane_own)) {
-                const uint32_t h = net::flow_hash_v4(f.src, f.dst, f.ports, f.proto);
-                prefetch_bucket(h);
-                hash[i] = h;
-                lane[i] = lane_word(f);
-            } else {
-                lane[i] = 0;
-                ++general;
+            constexpr unsigned kAll = (1u << kLaneGroup) - 1;
+            const unsigned taken = likely(i + kLaneGroup <= c)
+                                       ? lane_parse_x4(chunk + i, filter, lane + i, hash + i)
+                                       : 0;
+            if (likely(taken == kAll)) {
+                for (unsigned k = i; k < i + kLaneGroup; ++k) {
+                    prefetch_bucket(hash[k]);
+                }
+                continue;
+            }
+            for (unsigned k = i; k < i + kLaneGroup && k < c; ++k) {
+                if (((taken >> (k - i)) & 1) != 0 ||
+                    lane_parse(chunk[k], filter, lane[k], hash[k])) {
+                    prefetch_bucket(hash[k]);
+                } else {
+                    lane[k] = 0;
+                    ++general;
+                }
             }
         }
         // The general path's parse, out of the loop above: a call there would cost the loop

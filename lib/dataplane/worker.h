@@ -35,8 +35,6 @@
 namespace director::dp {
 
 inline constexpr uint16_t kBurstSize = 32;
-/// Packets parsed ahead of the one being classified (l3fwd uses 3).
-inline constexpr unsigned kPrefetchAhead = 3;
 /// Ports a worker can serve; port ids index a fixed array.
 inline constexpr uint16_t kMaxPorts = 8;
 /// Buckets of a table the expiry sweep visits in one step, at most one step per table per loop

@@ -91,6 +91,18 @@ inline uint32_t crc32c_u32(uint32_t data, uint32_t init) noexcept {
 /** Default seed for flow_hash and client_hash. Both directors must use the same seed. */
 inline constexpr uint32_t kFlowHashSeed = 0x9e3779b9u;
 
+/** The family byte of flow_hash_v4's second word, in place. */
+inline constexpr uint64_t kFlowHashV4Family = uint64_t{static_cast<uint8_t>(Family::V4)} << 40;
+
+/**
+ * flow_hash_v4 of its two words already built: `addrs` = src | dst << 32, `rest` = ports |
+ * proto << 32 | kFlowHashV4Family (the worker's four-frame parser builds them in vectors).
+ */
+inline uint32_t flow_hash_v4_words(uint64_t addrs, uint64_t rest,
+                                   uint32_t seed = kFlowHashSeed) noexcept {
+    return crc32c_u64(rest, crc32c_u64(addrs, seed));
+}
+
 /**
  * Hash of an IPv4 flow from its fields: CRC32-C, with `seed` as the initial value and no final
  * inversion (rte_hash_crc's convention), of two 8-byte words: the source and destination
@@ -107,9 +119,8 @@ inline uint32_t flow_hash_v4(uint32_t src, uint32_t dst, uint32_t ports, uint8_t
                              uint32_t seed = kFlowHashSeed) noexcept {
     static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "the words below are little-endian");
     const uint64_t addrs = uint64_t{src} | uint64_t{dst} << 32;
-    const uint64_t rest =
-        uint64_t{ports} | uint64_t{proto} << 32 | uint64_t{static_cast<uint8_t>(Family::V4)} << 40;
-    return crc32c_u64(rest, crc32c_u64(addrs, seed));
+    return flow_hash_v4_words(addrs, uint64_t{ports} | uint64_t{proto} << 32 | kFlowHashV4Family,
+                              seed);
 }
 
 /**
