@@ -161,9 +161,9 @@ static_assert(offsetof(rte_mbuf, data_len) == kMbufRowB + 8);
     // col[k] then holds dword k of the row of every frame, one frame per SSE lane.
     __m128i r[4];
     __m128i col[4];
-    const auto rows = [&](auto&& address) {
+    const auto rows = [&](const uint8_t* const* base, std::size_t at) {
         for (unsigned j = 0; j < 4; ++j) {
-            r[j] = loadu(address(j));
+            r[j] = loadu(base[j] + at);
         }
         transpose4(r, col);
     };
@@ -171,22 +171,21 @@ static_assert(offsetof(rte_mbuf, data_len) == kMbufRowB + 8);
     // A frame shorter than the bytes read is read from an all-zero stand-in instead, which
     // fails the EtherType check below.
     alignas(16) static constexpr uint8_t kShort[kLaneX4Bytes] = {};
+    const uint8_t* mb[4];
     const uint8_t* d[4];
     for (unsigned j = 0; j < 4; ++j) {
+        mb[j] = reinterpret_cast<const uint8_t*>(m[j]);
         d[j] = m[j]->data_len >= kLaneX4Bytes ? rte_pktmbuf_mtod(m[j], const uint8_t*) : kShort;
     }
-    const auto mbuf = [&](std::size_t at) {
-        return [&, at](unsigned j) { return reinterpret_cast<const uint8_t*>(m[j]) + at; };
-    };
 
     // The mbuf: one segment (data_len == pkt_len).
-    rows(mbuf(kMbufRowB));
+    rows(mb, kMbufRowB);
     const __m128i data_len = _mm_and_si128(col[2], lo16);
     __m128i ok = _mm_cmpeq_epi32(col[1], data_len);
     // IPv4 (net::parse_fast_v4's terms), bytes 16..31: total length from 28 (header + UDP
     // header) up to what the link delivered; no fragment (bytes 20, 21: MF and offset 0; DF
     // may be set); TCP or UDP (byte 23).
-    rows([&](unsigned j) { return d[j] + 16; });
+    rows(d, 16);
     const __m128i total = be16<0>(col[0]);
     ok = _mm_and_si128(ok, _mm_cmpgt_epi32(total, dwords(27)));
     ok = and_not_above(ok, total, _mm_sub_epi32(data_len, dwords(net::kEtherHdrLen)));
@@ -206,7 +205,7 @@ static_assert(offsetof(rte_mbuf, data_len) == kMbufRowB + 8);
     __m128i dst = _mm_srli_epi32(col[3], 16);
     // Ethernet, bytes 0..15: the port's MAC; EtherType IPv4 untagged (bytes 12, 13) and
     // version 4 with IHL 5 (byte 14), as loaded.
-    rows([&](unsigned j) { return d[j]; });
+    rows(d, 0);
     ok = _mm_and_si128(ok, _mm_cmpeq_epi32(col[0], dwords(static_cast<uint32_t>(f.mac))));
     ok = _mm_and_si128(ok, _mm_cmpeq_epi32(_mm_and_si128(col[1], lo16),
                                            dwords(static_cast<uint32_t>(f.mac >> 32) & 0xffff)));
@@ -216,7 +215,7 @@ static_assert(offsetof(rte_mbuf, data_len) == kMbufRowB + 8);
     // Bytes 32..47: the rest of the destination, the ports; L4 inside the IP payload: TCP's
     // header (20 bytes, data offset 5..15 words within it), UDP's length (8 up to the
     // payload).
-    rows([&](unsigned j) { return d[j] + 32; });
+    rows(d, 32);
     sum = _mm_add_epi32(sum, _mm_and_si128(col[0], lo16));
     dst = _mm_or_si128(dst, _mm_slli_epi32(col[0], 16));
     ok = _mm_andnot_si128(_mm_cmpeq_epi32(dst, dwords(f.own)), ok);
@@ -235,7 +234,7 @@ static_assert(offsetof(rte_mbuf, data_len) == kMbufRowB + 8);
     const __m128i flags = _mm_and_si128(col[3], _mm_and_si128(tcp, dwords(0xff000000)));
     // The mbuf again: the lane's port; the checksum where the mbuf asks for it
     // (needs_ipv4_checksum). A right one sums to 0xffff.
-    rows(mbuf(kMbufRowA));
+    rows(mb, kMbufRowA);
     ok = _mm_and_si128(ok, _mm_cmpeq_epi32(_mm_srli_epi32(col[1], 16), dwords(f.port)));
     sum = _mm_add_epi32(_mm_and_si128(sum, lo16), _mm_srli_epi32(sum, 16));
     sum = _mm_add_epi32(_mm_and_si128(sum, lo16), _mm_srli_epi32(sum, 16));

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -106,7 +108,7 @@ TEST(Lane, FourAtOnceTakeWhatOneAtATimeTakes) {
                                        RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_NONE};
     uint64_t taken_x4 = 0;
     uint64_t taken_one = 0;
-    uint64_t declined_mutants = 0;
+    uint64_t declined = 0;
     for (int round = 0; round < 40'000; ++round) {
         Four four;
         std::array<Bytes, 4> frames;
@@ -157,13 +159,14 @@ TEST(Lane, FourAtOnceTakeWhatOneAtATimeTakes) {
                 ++taken_x4;
             }
             taken_one += one;
-            declined_mutants += !one && fr != base[0];
+            declined += !one;
         }
     }
-    // Both paths were exercised: lane frames taken four at a time, and mutants declined.
+    // Both ways were exercised: lane frames taken four at a time, frames only lane_parse
+    // takes (tagged, short), and frames the lane declines.
     EXPECT_GT(taken_x4, 20'000u);
     EXPECT_GT(taken_one, taken_x4);
-    EXPECT_GT(declined_mutants, 40'000u);
+    EXPECT_GT(declined, 40'000u);
 }
 
 }  // namespace
