@@ -14,8 +14,8 @@
 #   --callgrind  also count instructions per packet of process_burst under callgrind
 #   --keep       keep the work directory (logs, pcap, configs)
 #
-# Prints, per round, both rates in Mpps with the load average, then the median of each and the
-# ratio director/testpmd. Exits non-zero when a run fails (no rate, wrong port count, a
+# Prints, per round, both rates in Mpps with the load average, then the median of each, their
+# ratio director/testpmd, and the median of the rounds' own ratios. Exits non-zero when a run fails (no rate, wrong port count, a
 # process that would not stop, a director that did not forward what it received).
 #
 # Measurement:
@@ -269,21 +269,33 @@ median() {
 log "work dir $work; $rounds round(s) of ${duration} s each; lcores $lcores; load $(loadavg)"
 tp_rates=()
 dir_rates=()
+round_ratios=()  # director/testpmd of each round in which both ran
 fail=0
 printf '%-6s %-9s %10s   %s\n' round program Mpps "load average (start / end)"
 for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) = 1 ]; then order="testpmd director"; else order="director testpmd"; fi
+    tp_rate=""
+    dir_rate=""
     for prog in $order; do
         l0=$(loadavg)
         rate=""
         if "run_$prog" "$r"; then
             printf '%-6s %-9s %10s   %s / %s\n' "$r" "$prog" "$rate" "$l0" "$(loadavg)"
-            if [ "$prog" = testpmd ]; then tp_rates+=("$rate"); else dir_rates+=("$rate"); fi
+            if [ "$prog" = testpmd ]; then
+                tp_rates+=("$rate")
+                tp_rate=$rate
+            else
+                dir_rates+=("$rate")
+                dir_rate=$rate
+            fi
         else
             printf '%-6s %-9s %10s   %s / %s\n' "$r" "$prog" FAILED "$l0" "$(loadavg)"
             fail=1
         fi
     done
+    if [ -n "$tp_rate" ] && [ -n "$dir_rate" ]; then
+        round_ratios+=("$(awk -v d="$dir_rate" -v t="$tp_rate" 'BEGIN { printf "%.4f", d / t }')")
+    fi
 done
 
 if [ ${#tp_rates[@]} -gt 0 ] && [ ${#dir_rates[@]} -gt 0 ]; then
@@ -292,6 +304,13 @@ if [ ${#tp_rates[@]} -gt 0 ] && [ ${#dir_rates[@]} -gt 0 ]; then
     printf '\nmedian testpmd  %s Mpps (%d runs)\n' "$tp_med" ${#tp_rates[@]}
     printf 'median director %s Mpps (%d runs)\n' "$dir_med" ${#dir_rates[@]}
     awk -v d="$dir_med" -v t="$tp_med" 'BEGIN { printf "ratio director/testpmd %.3f\n", d / t }'
+fi
+if [ ${#round_ratios[@]} -gt 0 ]; then
+    # The two programs of a round run back to back, so their ratio cancels drift that spans
+    # rounds (this machine's load changes over minutes); the median of those is the figure
+    # least moved by noise, printed beside the ratio of the medians.
+    printf 'median of per-round ratios %.3f (%d rounds: %s)\n' \
+        "$(printf '%s\n' "${round_ratios[@]}" | median)" ${#round_ratios[@]} "${round_ratios[*]}"
 fi
 hp_after=$(hp_free)
 if [ "$hp_after" != "$hp_before" ]; then
