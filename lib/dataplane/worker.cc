@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
+#include <cassert>
 #include <cstring>
 
 #include "dataplane/lane.h"
@@ -21,8 +22,8 @@ constexpr uint8_t kIcmp6EchoRequest = 128;  // RFC 4443 4.1
 constexpr uint8_t kIcmp6NdFirst = 133;      // RFC 4861: RS, RA, NS, NA, Redirect
 constexpr uint8_t kIcmp6NdLast = 137;
 
-// The per-packet chains are inlined where they run: the fast lane (forward_lane) into
-// process_burst, the general path (classify -> forward_flow -> rewrite_to_real) into
+// The per-packet chains are inlined where they run: the fast lane's hit (lane_hit) into
+// forward_lane_run, the general path (classify -> forward_flow -> rewrite_to_real) into
 // process_general. Out of line, each step cost calls, argument spills and reloads of members
 // (about 60 instructions per packet, callgrind). The rare branches stay out of line
 // (noinline, cold) so that the inlined loops stay small.
@@ -191,37 +192,86 @@ DIRECTOR_HOT const Worker::LastService& Worker::service_v4(const lb::Snapshot& s
     return last_service_;
 }
 
-DIRECTOR_HOT bool Worker::forward_lane(const lb::Snapshot& snap, rte_mbuf* m, uint64_t lane,
-                                       uint32_t hash, uint32_t now_s,
-                                       uint32_t& forwarded) noexcept {
-    const LastService& s = service_v4(snap, lane & kLaneKeyMask);
-    if (unlikely(s.svc == lb::kNoService)) {
-        return false;
-    }
+DIRECTOR_HOT Worker::LaneHit Worker::lane_hit(const LaneEnv& env, rte_mbuf* m, lb::ConnBucket* at,
+                                              uint64_t lane, uint32_t hash,
+                                              uint32_t& hold_expires) noexcept {
     // The checks of forward_flow's hit (STYLE H9), and a tx port this worker has.
     const lb::RealHot* r = nullptr;
     int tx = -1;
     const auto can_carry = [&](uint32_t real_id) {
-        r = &snap.real_hot(real_id);
-        if (r->service_idx != s.svc || (r->flags & lb::detail::kRealForward) == 0) {
+        if (real_id >= env.real_count) {
+            return false;
+        }
+        r = env.reals + real_id;
+        if (r->service_idx != env.svc || (r->flags & lb::detail::kRealForward) == 0) {
             return false;
         }
         tx = slot_of(r->tx_port);
         return tx >= 0;
     };
     lb::ConnUpdate u;
-    if (unlikely(!conns_->lookup_update(hash, s.service_id,
-                                        static_cast<uint8_t>(lane >> kLaneFlagsShift), now_s,
-                                        can_carry, u))) {
-        return false;
-    }
-    if (unlikely(u.hold_due && s.persistence_timeout_s != 0)) {
-        hold_template_v4(s, m, u.expires, now_s);
+    if (unlikely(!env.table->lookup_update(at, hash, env.service_id,
+                                           static_cast<uint8_t>(lane >> kLaneFlagsShift), env.now_s,
+                                           can_carry, u))) {
+        return LaneHit::Declined;
     }
     set_eth_addresses(m, r->mac, static_cast<uint16_t>(tx));
     enqueue(m, static_cast<uint16_t>(tx));
-    ++forwarded;
-    return true;
+    if (unlikely(u.hold_due && env.persistent)) {
+        hold_expires = u.expires;
+        return LaneHit::ForwardedHold;
+    }
+    return LaneHit::Forwarded;
+}
+
+unsigned Worker::forward_lane_run(const lb::Snapshot& snap, rte_mbuf* const* chunk,
+                                  const Staged& st, net::ParsedPacket* pp, unsigned i, unsigned c,
+                                  uint32_t now_s, uint32_t& forwarded) noexcept {
+    if (last_service_.svc == lb::kNoService) {
+        return i;  // none looked up yet, or not a service: the caller's step decides
+    }
+    const uint64_t key = last_service_.key;
+    // Locals, not members: the loop's frame stores go through uint8_t*, which may alias any
+    // member, so a member read in the loop would be read again for every packet.
+    const std::span<const lb::RealHot> reals = snap.real_hots();
+    const LaneEnv env{conns_.get(),
+                      reals.data(),
+                      static_cast<uint32_t>(reals.size()),
+                      last_service_.svc,
+                      last_service_.service_id,
+                      now_s,
+                      last_service_.persistence_timeout_s != 0};
+    unsigned at = i;
+    while (at < c) {
+        // The hits, in a loop without calls; the calls for a packet it stops at come after.
+        const unsigned start = at;
+        LaneHit h = LaneHit::Forwarded;
+        uint32_t hold_expires = 0;
+        bool other = false;
+        for (; at < c; ++at) {
+            const uint64_t lane = st.lane[at];
+            if ((lane & kLaneKeyMask) != key) {  // another service, or not a lane packet (0)
+                other = true;
+                break;
+            }
+            h = lane_hit(env, chunk[at], st.bucket[at], lane, st.hash[at], hold_expires);
+            if (h != LaneHit::Forwarded) {
+                break;
+            }
+        }
+        forwarded += at - start;
+        if (at == c || other) {
+            break;
+        }
+        if (h == LaneHit::ForwardedHold) {
+            ++forwarded;
+            hold_template_v4(last_service_, chunk[at], hold_expires, now_s);
+        } else {
+            forward_lane_miss(snap, chunk[at], pp[at], st.hash[at], now_s);
+        }
+        ++at;
+    }
+    return at;
 }
 
 void Worker::hold_template_v4(const LastService& s, const rte_mbuf* m, uint32_t conn_expires,
@@ -242,6 +292,7 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
     bump(counters_.rx_packets, n);
     bump(counters_.rx_bursts);
     last_service_.key = 0;  // `snap` may differ from the previous burst's
+    last_service_.svc = lb::kNoService;
     for (uint16_t i = 0; i < n && i < kLaneGroup; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
@@ -249,8 +300,9 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
     // whose real can carry them. Stage 1 checks what classify() would of such a packet (port,
     // destination MAC, not the director's own address) and parses it into one 8-byte word
     // instead of a ParsedPacket (dataplane/lane.h); stage 2 forwards it from the
-    // connection table's hit (forward_lane), with the counters summed per burst. A lane
-    // packet of a found service that the lane declines (a miss: a new flow; or a real that
+    // connection table's hit when the packet keeps the entry's state (lane_hit, in
+    // forward_lane_run's loop), with the counters summed per burst. A lane packet of a found
+    // service that the lane declines (a miss: a new flow; a change of TCP state; a real that
     // cannot carry it) goes on from forward_flow (forward_lane_miss). Everything else takes
     // the general path: parse_frame into a ParsedPacket and classify(), which decides every
     // case. The lane serves the port of the burst's first packet: run()'s bursts come from
@@ -283,8 +335,10 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
             net::ParsedPacket at[kBurstSize];
         } parsed;
         net::ParsedPacket* pp = parsed.at;
-        uint32_t hash[kBurstSize];
-        uint64_t lane[kBurstSize];  // 0: general path, pp[i] parsed
+        Staged st;
+        uint32_t* hash = st.hash;
+        uint64_t* lane = st.lane;
+        lb::ConnBucket** bucket = st.bucket;
         const lb::ConnTable::Prefetcher prefetch_bucket = conns_->prefetcher();
         // Frames go four at a time through lane_parse_x4, the next four prefetched, up to the
         // end of the caller's burst; a frame it declines, and a chunk's last 1..3, through
@@ -300,15 +354,14 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                                        ? lane_parse_x4(chunk + i, filter, lane + i, hash + i)
                                        : 0;
             if (likely(taken == kAll)) {
-                for (unsigned k = i; k < i + kLaneGroup; ++k) {
-                    prefetch_bucket(hash[k]);
-                }
+                static_assert(kLaneGroup == 4, "Prefetcher::x4 takes four");
+                prefetch_bucket.x4(hash + i, bucket + i);
                 continue;
             }
             for (unsigned k = i; k < i + kLaneGroup && k < c; ++k) {
                 if (((taken >> (k - i)) & 1) != 0 ||
                     lane_parse(chunk[k], filter, lane[k], hash[k])) {
-                    prefetch_bucket(hash[k]);
+                    bucket[k] = prefetch_bucket(hash[k]);
                 } else {
                     lane[k] = 0;
                     ++general;
@@ -323,27 +376,36 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                 --general;
             }
         }
-        // Stage 2: forward lane packets; classify and forward the rest.
-        for (unsigned i = 0; i < c; ++i) {
-            rte_mbuf* m = chunk[i];
-            if (likely(lane[i] != 0)) {
-                if (likely(forward_lane(snap, m, lane[i], hash[i], now_s, forwarded))) {
-                    continue;
-                }
-                if (last_service_.svc != lb::kNoService) {  // this packet's service, found
-                    forward_lane_miss(snap, m, pp[i], hash[i], now_s);
-                    continue;
-                }
-                parse_general(m, pp[i], hash[i]);
+        // Stage 2. Runs of lane packets of the last service looked up go through
+        // forward_lane_run. The packet a run stops at takes one step here: a lane packet of
+        // another service has its service looked up and runs again; the rest take the general
+        // path. The packets leave in order.
+        unsigned i = 0;
+        while (i < c) {
+            i = forward_lane_run(snap, chunk, st, pp, i, c, now_s, forwarded);
+            if (i == c) {
+                break;
             }
-            process_general(snap, m, pp[i], hash[i], now_s);
+            rte_mbuf* m = chunk[i];
+            const uint64_t lane = st.lane[i];
+            if (likely(lane != 0)) {
+                const uint64_t key = lane & kLaneKeyMask;
+                if (key != last_service_.key) {
+                    service_v4(snap, key);  // a service the run has not looked up: run again
+                    continue;
+                }
+                parse_general(m, pp[i], st.hash[i]);  // the lane packet of a non-service
+            }
+            process_general(snap, m, pp[i], st.hash[i], now_s);
+            ++i;
         }
+        // A chunk enqueues at most kBurstSize packets per tx queue (enqueue relies on it).
+        transmit();
     }
     if (forwarded != 0) {
         bump(counters_.conn_hit, forwarded);
         bump(counters_.forwarded, forwarded);
     }
-    transmit();
 }
 
 void Worker::process_general(const lb::Snapshot& snap, rte_mbuf* m, const net::ParsedPacket& pp,
@@ -369,11 +431,8 @@ void Worker::forward_lane_miss(const lb::Snapshot& snap, rte_mbuf* m, net::Parse
 }
 
 DIRECTOR_HOT void Worker::enqueue(rte_mbuf* m, uint16_t tx_slot) noexcept {
-    TxQueue& q = tx_[tx_slot];
-    if (unlikely(q.count == kBurstSize)) {
-        transmit();
-    }
-    q.pkts[q.count++] = m;
+    assert(tx_.count[tx_slot] < kBurstSize);
+    tx_.pkts[tx_slot][tx_.count[tx_slot]++] = m;
 }
 
 DIRECTOR_HOT void Worker::dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept {
@@ -391,19 +450,19 @@ DIRECTOR_HOT void Worker::dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noex
 
 void Worker::transmit() noexcept {
     for (uint16_t i = 0; i < port_count_; ++i) {
-        TxQueue& q = tx_[i];
-        if (q.count == 0) {
+        const uint16_t count = tx_.count[i];
+        if (count == 0) {
             continue;
         }
-        const uint16_t sent = rte_eth_tx_burst(ports_[i].port_id, ports_[i].tx_queue, q.pkts,
-                                               q.count);
+        const uint16_t sent =
+            rte_eth_tx_burst(ports_[i].port_id, ports_[i].tx_queue, tx_.pkts[i], count);
         bump(counters_.tx_packets, sent);
-        if (unlikely(sent < q.count)) {
+        if (unlikely(sent < count)) {
             // l3fwd send_burst: whatever the queue refused is freed and counted.
-            rte_pktmbuf_free_bulk(q.pkts + sent, q.count - sent);
-            bump(counters_.tx_dropped, q.count - sent);
+            rte_pktmbuf_free_bulk(tx_.pkts[i] + sent, count - sent);
+            bump(counters_.tx_dropped, count - sent);
         }
-        q.count = 0;
+        tx_.count[i] = 0;
     }
 }
 

@@ -130,15 +130,17 @@ private:
 
     enum class Action : uint8_t { Forward, Punt, Drop };
 
-    struct TxQueue {
-        uint16_t count = 0;
-        rte_mbuf* pkts[kBurstSize];
+    /** Per tx slot, the packets queued for the next tx burst. Two arrays rather than an array
+        of {count, packets}: a slot's row is then 256 bytes, an index shift, not a multiply. */
+    struct TxQueues {
+        uint16_t count[kMaxPorts] = {};
+        rte_mbuf* pkts[kMaxPorts][kBurstSize];
     };
 
-    // The per-packet chains (worker.cc): the fast lane (forward_lane) is inlined into
-    // process_burst; the general path (process_general: classify -> forward_flow ->
-    // rewrite_to_real) is one call per packet, with its own chain inlined; the *_slow /
-    // *_other functions hold the rare branches, out of line and marked cold.
+    // The per-packet chains (worker.cc): the fast lane's hit (lane_hit) is inlined into
+    // forward_lane_run, a loop without calls; the general path (process_general: classify ->
+    // forward_flow -> rewrite_to_real) is one call per packet, with its own chain inlined; the
+    // *_slow / *_other functions hold the rare branches, out of line and marked cold.
 
     /** Parses a frame the fast parser declined (parse_frame), hashes and prefetches if Ok. */
     [[gnu::noinline]] void parse_slow(const rte_mbuf* m, net::ParsedPacket& pp,
@@ -156,7 +158,8 @@ private:
                                              uint32_t now_s) noexcept;
     /** Queues a Forward for tx on `tx_slot`, frees a Drop; a Punt is the ring's already. */
     void dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept;
-    /** Queues `m` on tx_[tx_slot], transmitting first when the queue is full. */
+    /** Queues `m` on tx_ slot `tx_slot`; a chunk of process_burst never queues more than
+        kBurstSize packets on one slot (it transmits after each). */
     void enqueue(rte_mbuf* m, uint16_t tx_slot) noexcept;
     /** The index in ports_ and tx_ of DPDK port `port`, or -1 when this worker lacks it
         (RTE_MBUF_PORT_INVALID included). */
@@ -169,14 +172,48 @@ private:
     [[gnu::noinline]] void process_general(const lb::Snapshot& snap, rte_mbuf* m,
                                            const net::ParsedPacket& pp, uint32_t hash,
                                            uint32_t now_s) noexcept;
-    /**
-     * The fast lane (process_burst explains it): forwards a packet of a live connection whose
-     * real can carry it, from its lane word, and returns true; returns false, having changed
-     * nothing, when the packet needs the general path.
-     */
-    bool forward_lane(const lb::Snapshot& snap, rte_mbuf* m, uint64_t lane, uint32_t hash,
-                      uint32_t now_s, uint32_t& forwarded) noexcept;
     struct LastService;
+    /** Stage 1's output for one chunk (process_burst explains the stages). */
+    struct Staged {
+        uint64_t lane[kBurstSize];  ///< the lane word; 0: the general path
+        uint32_t hash[kBurstSize];  ///< the flow hash (lane packets, and parsed general ones)
+        lb::ConnBucket* bucket[kBurstSize];  ///< lane packets: the flow's bucket
+    };
+    enum class LaneHit : uint8_t {
+        Declined,       ///< nothing changed: the packet needs forward_flow (a miss, or its
+                        ///< real cannot carry it)
+        Forwarded,      ///< rewritten and queued for tx
+        ForwardedHold,  ///< and its persistence template is due a hold (hold_template_v4)
+    };
+    /** What lane_hit reads of the worker, the snapshot and the burst's last service. */
+    struct LaneEnv {
+        lb::ConnTable* table;
+        const lb::RealHot* reals;  ///< Snapshot::real_hots()
+        uint32_t real_count;
+        uint32_t svc;
+        uint32_t service_id;
+        uint32_t now_s;
+        bool persistent;
+    };
+    /**
+     * The fast lane's hit: forwards a lane packet of service env.svc from its connection entry
+     * when the entry's real can carry it. Makes no call.
+     */
+    LaneHit lane_hit(const LaneEnv& env, rte_mbuf* m, lb::ConnBucket* at, uint64_t lane,
+                     uint32_t hash, uint32_t& hold_expires) noexcept;
+    /**
+     * Stage 2 for lane packets of last_service_ from chunk[i] on: lane_hit on each, in a loop
+     * without calls (its values stay in registers); a packet it declines goes on from
+     * forward_flow (forward_lane_miss), and a due template hold is made, out of that loop.
+     * Adds the hits to `forwarded`.
+     *
+     * @return the first packet it did not take (another service's, or not a lane packet), or
+     *         c
+     */
+    [[gnu::noinline]] unsigned forward_lane_run(const lb::Snapshot& snap, rte_mbuf* const* chunk,
+                                                const Staged& st, net::ParsedPacket* pp, unsigned i,
+                                                unsigned c, uint32_t now_s,
+                                                uint32_t& forwarded) noexcept;
     /** hold_template for a fast-lane packet of service `s`: the client address read from the
         frame. */
     [[gnu::noinline]] void hold_template_v4(const LastService& s, const rte_mbuf* m,
@@ -261,7 +298,7 @@ private:
     SweepPace persist_sweep_;
     uint32_t idle_polls_ = 0;
     ForwardingPolicy policy_;
-    std::array<TxQueue, kMaxPorts> tx_{};
+    TxQueues tx_;
 
     alignas(kCacheLine) std::atomic<bool> stop_{false};
     WorkerCounters counters_;

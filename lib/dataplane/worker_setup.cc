@@ -85,9 +85,9 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
 }
 
 Worker::~Worker() {
-    for (TxQueue& q : tx_) {
-        rte_pktmbuf_free_bulk(q.pkts, q.count);
-        q.count = 0;
+    for (uint16_t i = 0; i < kMaxPorts; ++i) {
+        rte_pktmbuf_free_bulk(tx_.pkts[i], tx_.count[i]);
+        tx_.count[i] = 0;
     }
     if (sched_rte_) {
         rte_free(sched_);

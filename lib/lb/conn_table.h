@@ -47,7 +47,9 @@
 #include <memory>
 #include <span>
 
-#if defined(__SSE2__)
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -264,16 +266,45 @@ public:
      * compiler must assume may alias the table's members).
      */
     struct Prefetcher {
-        const ConnBucket* buckets;
+        ConnBucket* buckets;
         uint32_t mask;
-        void operator()(uint32_t hash) const noexcept {
-            __builtin_prefetch(&buckets[detail::nonzero_hash(hash) & mask], 1, 3);
+        /** Prefetches (for write) the bucket of `hash` and returns it, for lookup_update. */
+        ConnBucket* operator()(uint32_t hash) const noexcept {
+            ConnBucket* b = &buckets[detail::nonzero_hash(hash) & mask];
+            __builtin_prefetch(b, 1, 3);
+            return b;
+        }
+        /** operator() for hash[0..3] into out[0..3]: the four addresses in two vectors. */
+        void x4(const uint32_t* hash, ConnBucket** out) const noexcept {
+#if defined(__SSE4_1__)
+            const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hash));
+            // nonzero_hash: h - (h == 0 ? -1 : 0); then the bucket index, widened to 64 bits.
+            const __m128i idx =
+                _mm_and_si128(_mm_sub_epi32(h, _mm_cmpeq_epi32(h, _mm_setzero_si128())),
+                              _mm_set1_epi32(static_cast<int>(mask)));
+            const __m128i base = _mm_set1_epi64x(reinterpret_cast<intptr_t>(buckets));
+            static_assert(sizeof(ConnBucket) == 64);
+            const __m128i lo = _mm_add_epi64(base, _mm_slli_epi64(_mm_cvtepu32_epi64(idx), 6));
+            const __m128i hi =
+                _mm_add_epi64(base, _mm_slli_epi64(_mm_cvtepu32_epi64(_mm_srli_si128(idx, 8)), 6));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out), lo);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), hi);
+            for (unsigned k = 0; k < 4; ++k) {
+                __builtin_prefetch(out[k], 1, 3);
+            }
+#else
+            for (unsigned k = 0; k < 4; ++k) {
+                out[k] = (*this)(hash[k]);
+            }
+#endif
         }
     };
-    Prefetcher prefetcher() const noexcept { return {buckets_, mask_}; }
+    Prefetcher prefetcher() noexcept { return {buckets_, mask_}; }
 
     /** Prefetch (for write) the bucket `hash` maps to; call a few packets ahead of lookup. */
-    void prefetch(uint32_t hash) const noexcept { prefetcher()(hash); }
+    void prefetch(uint32_t hash) const noexcept {
+        __builtin_prefetch(&buckets_[detail::nonzero_hash(hash) & mask_], 1, 3);
+    }
 
     /**
      * Find the live entry for (hash, service_id). An entry found expired is removed on the
@@ -319,30 +350,41 @@ public:
     }
 
     /**
-     * A tracked flow's packet in one call: lookup(), then, if `accept(real_id)` returns true
-     * for the entry's real, update_state(). The worker's fast lane uses it to read the bucket
-     * once; `accept` checks the real against the current snapshot.
+     * The worker's fast lane in one call: the live entry for (hash, service_id) in `at` (the
+     * bucket prefetcher() gave for `hash`), `accept(real_id)` on its real, then update_state()
+     * when the packet keeps the entry's state (an ESTABLISHED connection's ACK, a UDP
+     * datagram). It declines, changing nothing, whatever needs more: a miss, an entry found
+     * expired (lookup() releases it), a real `accept` refuses, a change of state
+     * (update_state() moves the entry and its real's count). So it makes no call, and the
+     * caller's loop keeps its values in registers.
      *
      * Caller: the owning worker lcore only. noexcept as long as `accept` is.
      *
      * @param u  set when the result is true
-     * @return true once the entry is updated; false on a miss or when `accept` declined, in
-     *         which case nothing changed but lookup()'s lazy expiry
+     * @return true once the entry is re-armed; false when declined
      */
     template <class Accept>
-    bool lookup_update(uint32_t hash, uint32_t service_id, uint8_t tcp_flags, uint32_t now_s,
-                       Accept&& accept, ConnUpdate& u) noexcept {
-        uint32_t b;
-        const int way = find_live(hash, service_id, now_s, b);
+    bool lookup_update(ConnBucket* at, uint32_t hash, uint32_t service_id, uint8_t tcp_flags,
+                       uint32_t now_s, Accept&& accept, ConnUpdate& u) noexcept {
+        ConnBucket& bk = *at;
+        const int way =
+            detail::match_way(bk.hash, bk.service_id, detail::nonzero_hash(hash), service_id);
         if (way < 0) {
             return false;
         }
-        ConnBucket& bk = buckets_[b];
         const unsigned w = static_cast<unsigned>(way);
-        if (!accept(bk.real_state[w] & kRealMask)) {
+        const uint32_t rs = bk.real_state[w];
+        const uint32_t old_expires = bk.expires[w];
+        if (!time_after(old_expires, now_s) || !accept(rs & kRealMask)) {
             return false;
         }
-        u = update_at(bk, w, tcp_flags, now_s);
+        const ConnState state = state_of(rs);
+        if (next_of(state, tcp_flags) != state) {
+            return false;
+        }
+        const uint32_t new_expires = now_s + timeout_[static_cast<uint8_t>(state)];
+        bk.expires[w] = new_expires;
+        u = {state, ((old_expires ^ new_expires) >> kHoldGranuleLog2) != 0, new_expires};
         return true;
     }
 
@@ -363,14 +405,17 @@ private:
         return way;
     }
 
+    /** next_state(state, tcp_flags), from the table's own copy: one load off `this`. */
+    ConnState next_of(ConnState state, uint8_t tcp_flags) const noexcept {
+        return static_cast<ConnState>(
+            next_[static_cast<uint8_t>(state) * kFlagIndexes + (tcp_flags & (kFlagIndexes - 1))]);
+    }
+
     ConnUpdate update_at(ConnBucket& bk, unsigned way, uint8_t tcp_flags,
                          uint32_t now_s) noexcept {
         const uint32_t rs = bk.real_state[way];
         const ConnState old_state = state_of(rs);
-        // next_state(old_state, tcp_flags), from the table's own copy: one load off `this`.
-        const unsigned flag_bits = tcp_flags & (kFlagIndexes - 1);
-        const ConnState new_state = static_cast<ConnState>(
-            next_[static_cast<uint8_t>(old_state) * kFlagIndexes + flag_bits]);
+        const ConnState new_state = next_of(old_state, tcp_flags);
         const uint32_t old_expires = bk.expires[way];
         const uint32_t new_expires = now_s + timeout_[static_cast<uint8_t>(new_state)];
         bk.expires[way] = new_expires;

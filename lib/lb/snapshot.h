@@ -357,6 +357,11 @@ public:
     const RealHot& real_hot(uint32_t real_id) const noexcept {
         return real_id < real_hot_count_ ? real_hot_[real_id] : kAbsentReal;
     }
+    /** All RealHot records, indexed by real id: for a loop that keeps base and size in
+        registers (ids beyond it are absent, as for real_hot()). */
+    std::span<const RealHot> real_hots() const noexcept {
+        return {real_hot_.data(), real_hot_count_};
+    }
 
     /**
      * Slot of a real id within service `svc`.

@@ -567,6 +567,19 @@ TEST_F(DataplaneTest, BurstLargerThanTxBufferIsForwardedWhole) {
     EXPECT_EQ(d->counter("forwarded"), frames.size());
     EXPECT_EQ(d->counter("tx_packets"), frames.size());
     EXPECT_EQ(d->counter("tx_dropped"), 0u);
+    // The same connections' ACKs, in one burst: the handshake's (a change of state) and then
+    // the fast lane's hits, chunk after chunk.
+    for (int round = 0; round < 2; ++round) {
+        std::vector<Bytes> acks;
+        for (uint16_t i = 0; i < frames.size(); ++i) {
+            acks.push_back(ack(kClient, static_cast<uint16_t>(20000 + i)));
+        }
+        EXPECT_EQ(d->send(acks).tx.size(), acks.size()) << round;
+    }
+    EXPECT_EQ(d->counter("conn_hit"), 2 * frames.size());
+    EXPECT_EQ(d->counter("forwarded"), 3 * frames.size());
+    EXPECT_EQ(d->counter("tx_packets"), 3 * frames.size());
+    EXPECT_EQ(d->counter("tx_dropped"), 0u);
 }
 
 TEST_F(DataplaneTest, TxRingFullFramesAreFreedAndCounted) {

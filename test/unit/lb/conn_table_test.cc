@@ -255,6 +255,120 @@ TEST(ConnTable, UpdateStateFollowsNextStateForEveryStateAndFlagByte) {
     EXPECT_EQ(total_counts(*t), 0u);
 }
 
+// lookup_update, the worker's fast lane, re-arms exactly the entries whose state the packet
+// keeps, like update_state would; for every other packet it changes nothing, so that the
+// worker's general path (lookup, update_state) applies it once.
+TEST(ConnTable, LookupUpdateTakesExactlyThePacketsThatKeepTheState) {
+    auto t = make_table(64);
+    const ConnTimeouts& to = t->timeouts();
+    ConnTable::Prefetcher bucket_of = t->prefetcher();
+    const auto accept_all = [](uint32_t) { return true; };
+    unsigned taken = 0;
+    for (unsigned st = 0; st < kConnStateCount; ++st) {
+        const auto state = static_cast<S>(st);
+        for (unsigned flags = 0; flags < 256; ++flags) {
+            const uint32_t slot = t->insert(7, 0, 3, state, 100).slot;
+            ASSERT_NE(slot, kNoSlot);
+            const ConnCounts before = t->counts(3);
+            const bool keeps = next_state(state, static_cast<uint8_t>(flags)) == state;
+            ConnUpdate u{};
+            const bool hit = t->lookup_update(bucket_of(7), 7, 0, static_cast<uint8_t>(flags), 101,
+                                              accept_all, u);
+            EXPECT_EQ(hit, keeps) << "state " << st << " flags " << flags;
+            EXPECT_EQ(t->state(slot), state);
+            EXPECT_EQ(t->counts(3), before);
+            if (hit) {
+                ++taken;
+                EXPECT_EQ(u.state, state);
+                EXPECT_EQ(u.expires, 101 + to.for_state(state));
+                EXPECT_EQ(u.hold_due,
+                          hold_until(100 + to.for_state(state)) != hold_until(u.expires));
+                EXPECT_EQ(t->expires(slot), u.expires);
+            } else {
+                EXPECT_EQ(t->expires(slot), 100 + to.for_state(state)) << "declined: unchanged";
+            }
+            t->erase(slot);
+        }
+    }
+    EXPECT_GT(taken, 256u);  // ESTABLISHED's ACKs and UDP at least
+    EXPECT_EQ(total_counts(*t), 0u);
+}
+
+TEST(ConnTable, LookupUpdateDeclinesMissesExpiredEntriesAndRefusedRealsUnchanged) {
+    auto t = make_table(1024);
+    ConnTable::Prefetcher bucket_of = t->prefetcher();
+    const uint32_t h = hash_in_bucket(*t, 5, 1);
+    const uint32_t slot = t->insert(h, 2, 9, S::Established, 0).slot;
+    ASSERT_NE(slot, kNoSlot);
+    const uint32_t expires = t->expires(slot);
+    ConnUpdate u{};
+    std::vector<uint32_t> asked;
+    const auto accept = [&](uint32_t real) {
+        asked.push_back(real);
+        return false;
+    };
+    const auto accept_all = [](uint32_t) { return true; };
+    // Another service, another hash in the same bucket: misses.
+    EXPECT_FALSE(t->lookup_update(bucket_of(h), h, 3, kTcpAck, 10, accept_all, u));
+    const uint32_t other = hash_in_bucket(*t, 5, 2);
+    EXPECT_FALSE(t->lookup_update(bucket_of(other), other, 2, kTcpAck, 10, accept_all, u));
+    // The real refused: asked once, with the entry's real, and nothing changed.
+    EXPECT_FALSE(t->lookup_update(bucket_of(h), h, 2, kTcpAck, 10, accept, u));
+    EXPECT_EQ(asked, std::vector<uint32_t>{9});
+    EXPECT_EQ(t->expires(slot), expires);
+    // Expired: declined without asking and left for lookup() to release.
+    EXPECT_FALSE(t->lookup_update(bucket_of(h), h, 2, kTcpAck, expires, accept, u));
+    EXPECT_EQ(asked.size(), 1u);
+    EXPECT_EQ(t->size(), 1u);
+    EXPECT_EQ(t->lookup(h, 2, expires), kNoSlot);
+    EXPECT_EQ(t->size(), 0u);
+    EXPECT_EQ(total_counts(*t), 0u);
+}
+
+TEST(ConnTable, LookupUpdateReportsHoldDueOncePerGranule) {
+    auto t = make_table(64);
+    ConnTable::Prefetcher bucket_of = t->prefetcher();
+    const auto accept_all = [](uint32_t) { return true; };
+    const uint32_t slot = t->insert(11, 0, 1, S::Established, 0).slot;  // expires 900
+    ASSERT_NE(slot, kNoSlot);
+    unsigned due = 0;
+    for (uint32_t now = 1; now <= 48; ++now) {
+        ConnUpdate u{};
+        ASSERT_TRUE(t->lookup_update(bucket_of(11), 11, 0, kTcpAck, now, accept_all, u));
+        EXPECT_EQ(u.expires, now + 900);
+        EXPECT_EQ(u.hold_due, (now + 900) % kHoldGranule == 0) << now;
+        due += u.hold_due ? 1 : 0;
+    }
+    EXPECT_EQ(due, 3u);  // 912, 928, 944
+}
+
+TEST(ConnTable, PrefetcherGivesEachHashTheBucketItsEntryIsIn) {
+    auto t = make_table(1u << 16);
+    ConnTable::Prefetcher bucket_of = t->prefetcher();
+    std::mt19937 rng(7);
+    const auto accept_all = [](uint32_t) { return true; };
+    for (int round = 0; round < 2000; ++round) {
+        std::array<uint32_t, 4> h{};
+        for (uint32_t& x : h) {
+            x = rng();
+        }
+        if (round == 0) {
+            h = {0, 1, 0xffffffffu, 0x80000000u};  // 0 is looked up as 1
+        }
+        std::array<ConnBucket*, 4> four{};
+        bucket_of.x4(h.data(), four.data());
+        for (unsigned k = 0; k < 4; ++k) {
+            EXPECT_EQ(four[k], bucket_of(h[k])) << std::hex << h[k];
+            const uint32_t slot = t->insert(h[k], 1, 2, S::Established, 0).slot;
+            ASSERT_NE(slot, kNoSlot);
+            ConnUpdate u{};
+            EXPECT_TRUE(t->lookup_update(four[k], h[k], 1, kTcpAck, 1, accept_all, u))
+                << std::hex << h[k];
+            t->erase(slot);
+        }
+    }
+}
+
 TEST(ConnTable, UdpEntriesReArmOnEveryDatagram) {
     auto t = make_table(64, 16, ConnTimeouts{.udp = 30});
     const uint32_t slot = t->insert(5, 1, 2, S::Udp, 0).slot;
