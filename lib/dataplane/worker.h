@@ -134,6 +134,9 @@ private:
         of {count, packets}: a slot's row is then 256 bytes, an index shift, not a multiply. */
     struct TxQueues {
         uint16_t count[kMaxPorts] = {};
+        /// The port's MAC in bytes 2..7 of a little-endian word: set_eth_addresses writes it
+        /// and the destination's last two bytes with one 8-byte store.
+        uint64_t src_mac[kMaxPorts] = {};
         rte_mbuf* pkts[kMaxPorts][kBurstSize];
     };
 

@@ -9,6 +9,8 @@
 
 #include "dataplane/worker.h"
 
+#include <cstring>
+
 namespace director::dp {
 
 Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
@@ -30,6 +32,9 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
             return make_error("worker: port id " + std::to_string(p.port_id) + " out of range");
         }
         w->port_slot_[p.port_id] = static_cast<int8_t>(w->port_count_);
+        uint64_t mac = 0;
+        std::memcpy(&mac, p.mac.bytes.data(), 6);
+        w->tx_.src_mac[w->port_count_] = mac << 16;
         w->ports_[w->port_count_++] = p;
     }
     if (cfg.rx_queues.empty() || cfg.rx_queues.size() > kMaxRxQueues) {
