@@ -292,8 +292,10 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
                            uint32_t now_s) noexcept {
     bump(counters_.rx_packets, n);
     bump(counters_.rx_bursts);
-    last_service_.key = 0;  // `snap` may differ from the previous burst's
-    last_service_.svc = lb::kNoService;
+    if (unlikely(snap.serial() != last_service_.snapshot)) {  // a lookup in another snapshot
+        last_service_ = LastService{};
+        last_service_.snapshot = snap.serial();
+    }
     for (uint16_t i = 0; i < n && i < kLaneGroup; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }

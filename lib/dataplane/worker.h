@@ -284,11 +284,13 @@ private:
         bool due(uint64_t tsc) noexcept;
     };
     /**
-     * The last IPv4 service lookup of the current burst, with what the fast lane needs of the
-     * service. The key is a lane word without its TCP flags: (dst, port, proto), never 0.
+     * The last IPv4 service lookup, with what the fast lane needs of the service; valid while
+     * the snapshot it was made in is current. The key is a lane word without its TCP flags:
+     * (dst, port, proto), never 0.
      */
     struct LastService {
-        uint64_t key = 0;  ///< 0: none
+        uint64_t snapshot = 0;  ///< Snapshot::serial() of the lookup's snapshot
+        uint64_t key = 0;       ///< 0: none
         uint32_t svc = lb::kNoService;
         uint32_t service_id = 0;
         uint32_t persistence_timeout_s = 0;

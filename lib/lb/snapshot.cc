@@ -2,6 +2,7 @@
 #include "lb/snapshot.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -112,6 +113,11 @@ bool same_inputs(const detail::ServiceTables& t, const std::vector<detail::Table
 }
 
 }  // namespace
+
+Snapshot::Snapshot() {
+    static std::atomic<uint64_t> last{0};
+    serial_ = last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 Snapshot::~Snapshot() = default;
 

@@ -193,6 +193,12 @@ public:
     Snapshot& operator=(const Snapshot&) = delete;
     ~Snapshot();
 
+    /**
+     * Never 0, and no two snapshots of the process share it: what a worker's caches across
+     * bursts key on, since a new snapshot may be given a freed one's address.
+     */
+    uint64_t serial() const noexcept { return serial_; }
+
     /** Number of services. */
     uint32_t service_count() const noexcept { return static_cast<uint32_t>(services_.size()); }
 
@@ -460,7 +466,7 @@ private:
         uint32_t service_idx;  // kNoService = empty
     };
 
-    Snapshot() = default;
+    Snapshot();
     uint32_t at(uint32_t svc, uint32_t slot) const noexcept {
         assert(svc < services_.size() && slot < services_[svc].real_count);
         return services_[svc].real_begin + slot;
@@ -516,6 +522,7 @@ private:
     std::vector<net::IpAddress> addr_;  // cold
     std::vector<RealHot> real_hot_;     // real_id -> location, flags, tx port, MAC
     uint32_t real_hot_count_ = 0;       // real_hot_.size(), for the per-packet bounds check
+    uint64_t serial_;
     static constexpr RealHot kAbsentReal{};  // real_hot() of an id beyond real_hot_
 
     // Owners of the lookup tables ServiceInfo::tables points into, shared with neighbouring

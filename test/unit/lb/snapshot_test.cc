@@ -63,6 +63,23 @@ constexpr uint8_t kUdp = 17;
 
 // ---- lookup --------------------------------------------------------------------------------
 
+TEST(Snapshot, EverySnapshotHasItsOwnSerial) {
+    // Even one built where a freed one was: a worker's cache across bursts keys on it.
+    std::vector<uint64_t> seen;
+    for (int i = 0; i < 3; ++i) {
+        auto snap = build_ok({service("10.99.0.252", 80, Protocol::Tcp, 1)});
+        ASSERT_TRUE(snap);
+        EXPECT_NE(snap->serial(), 0u);
+        for (uint64_t s : seen) {
+            EXPECT_NE(snap->serial(), s);
+        }
+        seen.push_back(snap->serial());
+    }
+    auto empty = build_ok({});
+    ASSERT_TRUE(empty);
+    EXPECT_GT(empty->serial(), seen.back());
+}
+
 TEST(Snapshot, ExactPortBeatsPortZeroService) {
     auto snap = build_ok({service("10.99.0.252", 0, Protocol::Tcp, 1),
                           service("10.99.0.252", 80, Protocol::Tcp, 2)});
