@@ -225,6 +225,14 @@ TEST_F(Ipvs, LiveConnectionKeepsItsClientsTemplatePastTheTimeout) {
         EXPECT_EQ(d->route(frame("10.99.0.11", 2000, kTcpSyn), kNow + 150), "RS1");
         EXPECT_EQ(d->counter("persist_hit"), 1u);
         EXPECT_EQ(d->counter("conn_hit"), 5u);  // the ACKs
+        // Past what the handshake's hold covered (the connection's first 900 s): only the
+        // holds of the ESTABLISHED connection's ACKs, which keep its state, keep the template.
+        for (uint32_t t = 400; t <= 1300; t += 300) {
+            EXPECT_EQ(d->route(frame("10.99.0.10", 1000, kTcpAck), kNow + t), "RS1");
+        }
+        EXPECT_EQ(d->route(frame("10.99.0.12", 3000, kTcpSyn), kNow + 1400), "RS1");
+        EXPECT_EQ(d->counter("persist_hit"), 2u);
+        EXPECT_EQ(d->counter("conn_hit"), 9u);
     }
 }
 
