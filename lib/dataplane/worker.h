@@ -130,8 +130,9 @@ private:
 
     enum class Action : uint8_t { Forward, Punt, Drop };
 
-    /** Per tx slot, the packets queued for the next tx burst. Two arrays rather than an array
-        of {count, packets}: a slot's row is then 256 bytes, an index shift, not a multiply. */
+    /** Per tx slot, the packets queued for the next tx burst and the port's source MAC. Arrays
+        by field rather than an array of per-slot records: each row is a power of two (an
+        index shift, not a multiply). */
     struct TxQueues {
         uint16_t count[kMaxPorts] = {};
         /// The port's MAC in bytes 2..7 of a little-endian word: set_eth_addresses writes it
@@ -152,9 +153,9 @@ private:
     [[gnu::noinline]] void parse_general(const rte_mbuf* m, net::ParsedPacket& pp,
                                          uint32_t& hash) noexcept;
     /**
-     * A lane packet whose service the lane found but whose flow it could not forward (a miss,
-     * or a real that cannot carry it): forward_flow on the re-parsed frame, as classify()
-     * would end. `pp` is scratch space.
+     * A lane packet whose service the lane found but which lane_hit declined (LaneHit::
+     * Declined): forward_flow on the re-parsed frame, as classify() would end. `pp` is
+     * scratch space.
      */
     [[gnu::noinline]] void forward_lane_miss(const lb::Snapshot& snap, rte_mbuf* m,
                                              net::ParsedPacket& pp, uint32_t hash,
@@ -183,8 +184,9 @@ private:
         lb::ConnBucket* bucket[kBurstSize];  ///< lane packets: the flow's bucket
     };
     enum class LaneHit : uint8_t {
-        Declined,       ///< nothing changed: the packet needs forward_flow (a miss, or its
-                        ///< real cannot carry it)
+        Declined,       ///< nothing changed: the packet needs forward_flow (a miss, an
+                        ///< expired entry, a change of TCP state, or a real that cannot
+                        ///< carry it; ConnTable::lookup_update)
         Forwarded,      ///< rewritten and queued for tx
         ForwardedHold,  ///< and its persistence template is due a hold (hold_template_v4)
     };
