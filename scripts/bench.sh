@@ -15,8 +15,9 @@
 #   --keep       keep the work directory (logs, pcap, configs)
 #
 # Prints, per round, both rates in Mpps with the load average, then the median of each, their
-# ratio director/testpmd, and the median of the rounds' own ratios. Exits non-zero when a run fails (no rate, wrong port count, a
-# process that would not stop, a director that did not forward what it received).
+# ratio director/testpmd, and the median of the rounds' own ratios. Exits non-zero when a run
+# fails (no rate, wrong port count, a process that would not stop, a director that did not
+# forward what it received).
 #
 # Measurement:
 #   testpmd   --stats-period=1, SIGINT S seconds after its first statistics display (under a
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
         --micro) micro=1; shift ;;
         --callgrind) callgrind=1; shift ;;
         --keep) keep=1; shift ;;
-        -h|--help) sed -n '3,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '3,33p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
