@@ -296,7 +296,7 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         last_service_ = LastService{};
         last_service_.snapshot = snap.serial();
     }
-    for (uint16_t i = 0; i < n && i < kLaneGroup; ++i) {
+    for (uint16_t i = 0; i < n && i < kLaneMaxGroup; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
     // The fast lane. Most packets are IPv4 TCP/UDP to this port's MAC, of a live connection
@@ -339,44 +339,17 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         } parsed;
         net::ParsedPacket* pp = parsed.at;
         Staged st;
+        const unsigned general =
+            lane_stage_({chunk, c, static_cast<unsigned>(n - base), st.lane, st.hash, st.bucket},
+                        filter, conns_->prefetcher());
         uint32_t* hash = st.hash;
-        uint64_t* lane = st.lane;
-        lb::ConnBucket** bucket = st.bucket;
-        const lb::ConnTable::Prefetcher prefetch_bucket = conns_->prefetcher();
-        // Frames go four at a time through lane_parse_x4, the next four prefetched, up to the
-        // end of the caller's burst; a frame it declines, and a chunk's last 1..3, through
-        // lane_parse.
-        const unsigned left = static_cast<unsigned>(n - base);
-        unsigned general = 0;  // packets of the chunk for the general path
-        for (unsigned i = 0; i < c; i += kLaneGroup) {
-            for (unsigned k = i + kLaneGroup; k < i + 2 * kLaneGroup && k < left; ++k) {
-                rte_prefetch0(rte_pktmbuf_mtod(chunk[k], void*));
-            }
-            constexpr unsigned kAll = (1u << kLaneGroup) - 1;
-            const unsigned taken = likely(i + kLaneGroup <= c)
-                                       ? lane_parse_x4(chunk + i, filter, lane + i, hash + i)
-                                       : 0;
-            if (likely(taken == kAll)) {
-                static_assert(kLaneGroup == 4, "Prefetcher::x4 takes four");
-                prefetch_bucket.x4(hash + i, bucket + i);
-                continue;
-            }
-            for (unsigned k = i; k < i + kLaneGroup && k < c; ++k) {
-                if (((taken >> (k - i)) & 1) != 0 ||
-                    lane_parse(chunk[k], filter, lane[k], hash[k])) {
-                    bucket[k] = prefetch_bucket(hash[k]);
-                } else {
-                    lane[k] = 0;
-                    ++general;
-                }
-            }
-        }
-        // The general path's parse, out of the loop above: a call there would cost the loop
+        const uint64_t* lane = st.lane;
+        // The general path's parse, out of stage 1's loop: a call there would cost the loop
         // its registers.
-        for (unsigned i = 0; general != 0 && i < c; ++i) {
+        for (unsigned i = 0, left = general; left != 0 && i < c; ++i) {
             if (lane[i] == 0) {
                 parse_general(chunk[i], pp[i], hash[i]);
-                --general;
+                --left;
             }
         }
         // Stage 2. Runs of lane packets of the last service looked up go through

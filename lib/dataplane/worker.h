@@ -23,6 +23,7 @@
 #include "common/result.h"
 #include "dataplane/counters.h"
 #include "dataplane/exception.h"
+#include "dataplane/lane.h"
 #include "lb/conn_table.h"
 #include "lb/persist_table.h"
 #include "lb/scheduler.h"
@@ -87,6 +88,8 @@ struct WorkerConfig {
     lb::ConnTableConfig conn_table;
     lb::PersistTableConfig persist_table;
     bool use_rte_malloc = true;  ///< false in unit tests that run without hugepage memory
+    /// Frames stage 1 parses at once (lane_stage_for): 4, 8, or 0 for the widest the CPU runs.
+    unsigned lane_width = 0;
 };
 
 class Worker {
@@ -264,6 +267,7 @@ private:
     void sweep(uint32_t now_s, uint64_t tsc) noexcept;
     void idle_backoff() noexcept;
 
+    LaneStage lane_stage_ = lane_stage_x4;
     rcu::Publisher<lb::Snapshot>* publisher_ = nullptr;
     ExceptionChannel* exceptions_ = nullptr;
     std::unique_ptr<lb::ConnTable> conns_;

@@ -25,6 +25,7 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
     w->exceptions_ = &exceptions;
     w->cfg_index_ = cfg.index;
     w->idle_sleep_us_ = cfg.idle_sleep_us;
+    w->lane_stage_ = lane_stage_for(cfg.lane_width);
     w->policy_ = cfg.policy;
     w->port_slot_.fill(-1);
     for (const PortContext& p : cfg.ports) {

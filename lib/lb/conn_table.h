@@ -274,30 +274,6 @@ public:
             __builtin_prefetch(b, 1, 3);
             return b;
         }
-        /** operator() for hash[0..3] into out[0..3]: the four addresses in two vectors. */
-        void x4(const uint32_t* hash, ConnBucket** out) const noexcept {
-#if defined(__SSE4_1__)
-            const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hash));
-            // nonzero_hash: h - (h == 0 ? -1 : 0); then the bucket index, widened to 64 bits.
-            const __m128i idx =
-                _mm_and_si128(_mm_sub_epi32(h, _mm_cmpeq_epi32(h, _mm_setzero_si128())),
-                              _mm_set1_epi32(static_cast<int>(mask)));
-            const __m128i base = _mm_set1_epi64x(reinterpret_cast<intptr_t>(buckets));
-            static_assert(sizeof(ConnBucket) == 64);
-            const __m128i lo = _mm_add_epi64(base, _mm_slli_epi64(_mm_cvtepu32_epi64(idx), 6));
-            const __m128i hi =
-                _mm_add_epi64(base, _mm_slli_epi64(_mm_cvtepu32_epi64(_mm_srli_si128(idx, 8)), 6));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out), lo);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), hi);
-            for (unsigned k = 0; k < 4; ++k) {
-                __builtin_prefetch(out[k], 1, 3);
-            }
-#else
-            for (unsigned k = 0; k < 4; ++k) {
-                out[k] = (*this)(hash[k]);
-            }
-#endif
-        }
     };
     Prefetcher prefetcher() noexcept { return {buckets_, mask_}; }
 

@@ -20,7 +20,8 @@
 // EAL: one lcore (-l 1 unless DATAPATH_BENCH_LCORE says otherwise), --in-memory hugepages when
 // a forked probe can get them (never under valgrind), else --no-huge -m 1024; force either with
 // --huge or --no-huge among the Google Benchmark flags. DATAPATH_BENCH_EAL="..." replaces the
-// EAL arguments.
+// EAL arguments. --force-max-simd-bitwidth=128 goes to EAL as is: stage 1 then takes 4 frames
+// at once instead of 8 on an AVX2 CPU (context `stage1_frames_at_once`).
 //
 // Instructions per packet: run under callgrind with --no-huge (scripts/bench.sh --callgrind):
 //   valgrind --tool=callgrind --collect-atstart=no
@@ -92,7 +93,10 @@ Eal g_eal;
 
 // ---- EAL -----------------------------------------------------------------------------------
 
-std::vector<std::string> eal_args(bool huge) {
+/// EAL's --force-max-simd-bitwidth=N, from the command line: 128 keeps stage 1 at 4 frames.
+std::string g_simd_arg;
+
+std::vector<std::string> eal_args_base(bool huge) {
     if (const char* env = std::getenv("DATAPATH_BENCH_EAL"); env != nullptr && *env != '\0') {
         std::vector<std::string> a{"datapath_bench"};
         std::istringstream in(env);
@@ -114,6 +118,14 @@ std::vector<std::string> eal_args(bool huge) {
         a.emplace_back("--in-memory");
     } else {
         a.insert(a.end(), {"--no-huge", "-m", "1024", "--no-shconf"});
+    }
+    return a;
+}
+
+std::vector<std::string> eal_args(bool huge) {
+    std::vector<std::string> a = eal_args_base(huge);
+    if (!g_simd_arg.empty()) {
+        a.push_back(g_simd_arg);
     }
     return a;
 }
@@ -517,6 +529,8 @@ int main(int argc, char** argv) {
             mode = 1;
         } else if (std::strcmp(argv[i], "--no-huge") == 0) {
             mode = 0;
+        } else if (std::strncmp(argv[i], "--force-max-simd-bitwidth=", 26) == 0) {
+            director::g_simd_arg = argv[i];
         } else {
             rest.push_back(argv[i]);
         }
@@ -531,6 +545,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     benchmark::AddCustomContext("eal_memory", director::g_eal.huge ? "hugepages" : "no-huge");
+    benchmark::AddCustomContext(
+        "stage1_frames_at_once",
+        director::dp::lane_stage_for(0) == director::dp::lane_stage_x8 ? "8 (AVX2)" : "4 (SSE4.1)");
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     director::g_fixtures.clear();

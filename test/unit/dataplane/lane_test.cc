@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The fast lane's stage 1 (dataplane/lane.h): lane_parse_x4, four frames across SSE lanes,
-// must take exactly the frames lane_parse takes that are untagged and at least kLaneX4Bytes
-// long, with the same lane word and hash; and lane_parse's word and hash must be those of the
-// frame (parse_frame's flow key, net::flow_hash).
+// The fast lane's stage 1 (dataplane/lane.h): lane_parse_vec, 4 or 8 frames across vector
+// lanes, must take exactly the frames lane_parse takes that are untagged, in groups without a
+// frame shorter than kLaneVecBytes, with the same lane word and hash; lane_parse's word and
+// hash must be those of the frame (parse_frame's flow key, net::flow_hash); and both stages,
+// lane_stage_x4 and lane_stage_x8, must give every frame of a chunk lane_parse's answer.
 #include "dataplane/lane.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "lb/conn_table.h"
 #include "net/checksum.h"
 #include "net/flow.h"
 #include "net/parse.h"
@@ -36,10 +38,11 @@ dp::LaneFilter filter() {
     return f;
 }
 
-/** Four mbufs, freed at scope exit. */
-struct Four {
-    std::array<rte_mbuf*, 4> m{};
-    ~Four() {
+/** Mbufs, freed at scope exit. */
+template <unsigned N>
+struct Mbufs {
+    std::array<rte_mbuf*, N> m{};
+    ~Mbufs() {
         for (rte_mbuf* x : m) {
             rte_pktmbuf_free(x);
         }
@@ -97,76 +100,195 @@ TEST(Lane, OneFrameGivesItsFlowsWordAndHash) {
     }
 }
 
-TEST(Lane, FourAtOnceTakeWhatOneAtATimeTakes) {
+bool cpu_has_avx2() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+}
+
+unsigned parse_x4(rte_mbuf* const* m, const dp::LaneFilter& f, uint64_t* lane, uint32_t* hash) {
+    const dp::LaneVecFilter<4> k(f);
+    return dp::lane_parse_vec<4>(m, k, lane, hash, [](unsigned, uint32_t) {});
+}
+
+// lane_parse_vec<8> runs only in code built for AVX2, as lane_stage_x8 is.
+[[gnu::target("avx2")]] unsigned parse_x8(rte_mbuf* const* m, const dp::LaneFilter& f,
+                                          uint64_t* lane, uint32_t* hash) {
+    const dp::LaneVecFilter<8> k(f);
+    return dp::lane_parse_vec<8>(m, k, lane, hash, [](unsigned, uint32_t) {});
+}
+
+/** Random frames for stage 1: the seeds, most with a few of their first 50 bytes changed. */
+class FrameMutator {
+public:
+    explicit FrameMutator(uint32_t seed) : rng_(seed) {}
+
+    uint32_t pick(uint32_t lo, uint32_t hi) {
+        return std::uniform_int_distribution<uint32_t>(lo, hi)(rng_);
+    }
+
+    /** One frame as an mbuf (port kPort, or now and then another), and its bytes. */
+    rte_mbuf* next(Bytes& fr) {
+        static constexpr uint64_t kCsumFlags[] = {
+            RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, RTE_MBUF_F_RX_IP_CKSUM_BAD, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+            RTE_MBUF_F_RX_IP_CKSUM_NONE};
+        fr = base_[pick(0, static_cast<uint32_t>(base_.size() - 1))];
+        // Most frames get one to three bytes of the first 50 changed; half of those then get a
+        // right checksum, so that the checks behind it are reached too.
+        if (pick(0, 3) != 0) {
+            for (uint32_t n = pick(1, 3); n != 0; --n) {
+                const uint32_t at =
+                    pick(0, static_cast<uint32_t>(std::min<size_t>(fr.size(), 50) - 1));
+                fr[at] = static_cast<uint8_t>(pick(0, 1) != 0 ? pick(0, 255)
+                                                              : fr[at] ^ (1u << pick(0, 7)));
+            }
+            if (pick(0, 1) != 0) {
+                fix_ipv4_checksum(fr);
+            }
+        }
+        // Now and then a frame cut short, on the wire or in its first segment.
+        uint32_t pkt_len = static_cast<uint32_t>(fr.size());
+        if (pick(0, short_one_in_) == 0) {
+            fr.resize(pick(0, static_cast<uint32_t>(fr.size())));
+            pkt_len = static_cast<uint32_t>(fr.size()) + (pick(0, 1) != 0 ? pick(1, 64) : 0);
+        }
+        rte_mbuf* m = to_mbuf(fr, pick(0, 7) == 0 ? kPort + 1 : kPort);
+        if (m != nullptr) {
+            m->pkt_len = pkt_len;
+            m->ol_flags = kCsumFlags[pick(0, 3)];
+        }
+        return m;
+    }
+
+    /** Frames cut short: about one in n + 1. */
+    void short_one_in(uint32_t n) { short_one_in_ = n; }
+
+private:
+    std::mt19937 rng_;
+    std::vector<Bytes> base_ = seeds();
+    uint32_t short_one_in_ = 15;
+};
+
+/** lane_parse_vec<N> against lane_parse, frame by frame, on mutated frames. */
+template <unsigned N>
+void vec_takes_what_one_at_a_time_takes(unsigned (*parse)(rte_mbuf* const*, const dp::LaneFilter&,
+                                                          uint64_t*, uint32_t*)) {
     const dp::LaneFilter f = filter();
-    const std::vector<Bytes> base = seeds();
-    std::mt19937 rng(20261126);
-    const auto pick = [&](uint32_t lo, uint32_t hi) {
-        return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
-    };
-    constexpr uint64_t kCsumFlags[] = {RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, RTE_MBUF_F_RX_IP_CKSUM_BAD,
-                                       RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_NONE};
-    uint64_t taken_x4 = 0;
+    FrameMutator gen(20261126 + N);
+    // Short frames, which send their whole group to lane_parse, in about one group in four.
+    gen.short_one_in(4 * N - 1);
+    uint64_t taken_vec = 0;
     uint64_t taken_one = 0;
     uint64_t declined = 0;
-    for (int round = 0; round < 40'000; ++round) {
-        Four four;
-        std::array<Bytes, 4> frames;
-        for (unsigned j = 0; j < 4; ++j) {
-            Bytes fr = base[pick(0, static_cast<uint32_t>(base.size() - 1))];
-            // Most frames get one to three bytes of the first 50 changed; half of those then
-            // get a right checksum, so that the checks behind it are reached too.
-            if (pick(0, 3) != 0) {
-                for (uint32_t n = pick(1, 3); n != 0; --n) {
-                    const uint32_t at =
-                        pick(0, static_cast<uint32_t>(std::min<size_t>(fr.size(), 50) - 1));
-                    fr[at] = static_cast<uint8_t>(pick(0, 1) != 0 ? pick(0, 255)
-                                                                  : fr[at] ^ (1u << pick(0, 7)));
-                }
-                if (pick(0, 1) != 0) {
-                    fix_ipv4_checksum(fr);
-                }
-            }
-            // Now and then a frame cut short, on the wire or in its first segment.
-            uint32_t pkt_len = static_cast<uint32_t>(fr.size());
-            if (pick(0, 15) == 0) {
-                fr.resize(pick(0, static_cast<uint32_t>(fr.size())));
-                pkt_len = static_cast<uint32_t>(fr.size()) + (pick(0, 1) != 0 ? pick(1, 64) : 0);
-            }
-            frames[j] = fr;
-            four.m[j] = to_mbuf(fr, pick(0, 7) == 0 ? kPort + 1 : kPort);
-            ASSERT_NE(four.m[j], nullptr);
-            four.m[j]->pkt_len = pkt_len;
-            four.m[j]->ol_flags = kCsumFlags[pick(0, 3)];
+    uint64_t short_groups = 0;
+    for (int round = 0; round < 160'000 / static_cast<int>(N); ++round) {
+        Mbufs<N> group;
+        std::array<Bytes, N> frames;
+        bool has_short = false;
+        for (unsigned j = 0; j < N; ++j) {
+            group.m[j] = gen.next(frames[j]);
+            ASSERT_NE(group.m[j], nullptr);
+            has_short |= group.m[j]->data_len < dp::kLaneVecBytes;
         }
-        std::array<uint64_t, 4> lane4{};
-        std::array<uint32_t, 4> hash4{};
-        const unsigned taken = dp::lane_parse_x4(four.m.data(), f, lane4.data(), hash4.data());
-        for (unsigned j = 0; j < 4; ++j) {
+        short_groups += has_short;
+        std::array<uint64_t, N> lanes{};
+        std::array<uint32_t, N> hashes{};
+        const unsigned taken = parse(group.m.data(), f, lanes.data(), hashes.data());
+        for (unsigned j = 0; j < N; ++j) {
             uint64_t lane = 0;
             uint32_t hash = 0;
-            const bool one = dp::lane_parse(four.m[j], f, lane, hash);
+            const bool one = dp::lane_parse(group.m[j], f, lane, hash);
             const Bytes& fr = frames[j];
             const bool tagged = fr.size() >= 14 && fr[12] == 0x81 && fr[13] == 0x00;
-            const bool x4_can = one && !tagged && four.m[j]->data_len >= dp::kLaneX4Bytes;
-            const bool x4 = ((taken >> j) & 1) != 0;
-            ASSERT_EQ(x4, x4_can) << "round " << round << " frame " << j << " lane_parse " << one
-                                  << "\n"
-                                  << test::hex(fr);
-            if (x4) {
-                ASSERT_EQ(lane4[j], lane) << test::hex(fr);
-                ASSERT_EQ(hash4[j], hash) << test::hex(fr);
-                ++taken_x4;
+            const bool vec_can = one && !tagged && !has_short;
+            const bool vec = ((taken >> j) & 1) != 0;
+            ASSERT_EQ(vec, vec_can) << "round " << round << " frame " << j << " lane_parse " << one
+                                    << " short group " << has_short << "\n"
+                                    << test::hex(fr);
+            if (vec) {
+                ASSERT_EQ(lanes[j], lane) << test::hex(fr);
+                ASSERT_EQ(hashes[j], hash) << test::hex(fr);
+                ++taken_vec;
             }
             taken_one += one;
             declined += !one;
         }
     }
-    // Both ways were exercised: lane frames taken four at a time, frames only lane_parse
-    // takes (tagged, short), and frames the lane declines.
-    EXPECT_GT(taken_x4, 20'000u);
-    EXPECT_GT(taken_one, taken_x4);
+    // Every way was exercised: lane frames taken N at a time, frames only lane_parse takes
+    // (tagged, or in a group with a short frame), and frames the lane declines.
+    EXPECT_GT(taken_vec, 10'000u);
+    EXPECT_GT(taken_one, taken_vec + 5'000);
     EXPECT_GT(declined, 40'000u);
+    EXPECT_GT(short_groups, 160'000u / N / 8);
+}
+
+TEST(Lane, FourAtOnceTakeWhatOneAtATimeTakes) { vec_takes_what_one_at_a_time_takes<4>(parse_x4); }
+
+TEST(Lane, EightAtOnceTakeWhatOneAtATimeTakes) {
+    if (!cpu_has_avx2()) {
+        GTEST_SKIP() << "this CPU lacks AVX2";
+    }
+    vec_takes_what_one_at_a_time_takes<8>(parse_x8);
+}
+
+// The whole stage, as process_burst calls it: every frame of a chunk (of any length, so the
+// groups' tails are covered) gets lane_parse's word and hash, or 0 for the general path, and a
+// lane frame gets its hash's bucket.
+TEST(Lane, StageGivesEveryFrameOfAChunkWhatLaneParseGives) {
+    const dp::LaneFilter f = filter();
+    lb::ConnTableConfig tc;
+    tc.capacity = 1u << 12;
+    auto table = lb::ConnTable::create(tc);
+    ASSERT_TRUE(table);
+    const lb::ConnTable::Prefetcher bucket_of = (*table)->prefetcher();
+    std::vector<std::pair<const char*, dp::LaneStage>> stages{{"x4", dp::lane_stage_x4}};
+    if (cpu_has_avx2()) {
+        stages.emplace_back("x8", dp::lane_stage_x8);
+    }
+    FrameMutator gen(7);
+    uint64_t lane_frames = 0;
+    uint64_t general_frames = 0;
+    for (int round = 0; round < 3'000; ++round) {
+        // Mostly intact frames, so that whole groups are taken at once, as in traffic.
+        gen.short_one_in(round % 2 == 0 ? 15 : 1'000);
+        Mbufs<40> burst;  // chunk + the frames after it, prefetched, never read
+        const unsigned count = gen.pick(1, 32);
+        std::vector<Bytes> frames(burst.m.size());
+        for (unsigned j = 0; j < burst.m.size(); ++j) {
+            burst.m[j] = gen.pick(0, 3) == 0
+                             ? gen.next(frames[j])
+                             : to_mbuf(frames[j] = tcp(kClient, 40000 + j, kAck), kPort);
+            ASSERT_NE(burst.m[j], nullptr);
+        }
+        for (const auto& [name, stage] : stages) {
+            std::array<uint64_t, 32> lane{};
+            std::array<uint32_t, 32> hash{};
+            std::array<lb::ConnBucket*, 32> bucket{};
+            const unsigned general =
+                stage({burst.m.data(), count, static_cast<unsigned>(burst.m.size()), lane.data(),
+                       hash.data(), bucket.data()},
+                      f, bucket_of);
+            unsigned expect_general = 0;
+            for (unsigned j = 0; j < count; ++j) {
+                uint64_t one_lane = 0;
+                uint32_t one_hash = 0;
+                if (dp::lane_parse(burst.m[j], f, one_lane, one_hash)) {
+                    ASSERT_EQ(lane[j], one_lane) << name << " frame " << j << "\n"
+                                                 << test::hex(frames[j]);
+                    ASSERT_EQ(hash[j], one_hash) << name << " frame " << j;
+                    ASSERT_EQ(bucket[j], bucket_of(one_hash)) << name << " frame " << j;
+                    ++lane_frames;
+                } else {
+                    ASSERT_EQ(lane[j], 0u) << name << " frame " << j << "\n"
+                                           << test::hex(frames[j]);
+                    ++expect_general;
+                    ++general_frames;
+                }
+            }
+            ASSERT_EQ(general, expect_general) << name;
+        }
+    }
+    EXPECT_GT(lane_frames, 20'000u);
+    EXPECT_GT(general_frames, 5'000u);
 }
 
 }  // namespace

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// rte_vect_get_max_simd_bitwidth, EAL's --force-max-simd-bitwidth, is experimental in 22.11.
+#define ALLOW_EXPERIMENTAL_API 1
+
+// rte_vect.h lacks the extern "C" guard in 22.11, and rte_mbuf.h includes it: first, then.
+extern "C" {
+#include <rte_vect.h>
+}
+
+#include <rte_cpuflags.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/lane.h"
+
+namespace director::dp {
+namespace {
+
+// Frames go N at a time through lane_parse_vec, the next N prefetched, up to the end of the
+// caller's burst; a frame it declines, and a chunk's last few, through lane_parse.
+template <unsigned N>
+[[gnu::always_inline]] inline unsigned lane_stage(
+    const LaneStageIo& io, const LaneFilter& filter,
+    lb::ConnTable::Prefetcher prefetch_bucket) noexcept {
+    static_assert(N <= kLaneMaxGroup);
+    rte_mbuf* const* chunk = io.chunk;
+    const unsigned c = io.count;
+    uint64_t* lane = io.lane;
+    uint32_t* hash = io.hash;
+    lb::ConnBucket** bucket = io.bucket;
+    unsigned general = 0;
+#if defined(DIRECTOR_LANE_VEC)
+    const LaneVecFilter<N> vec_filter(filter);
+    const LaneVecFilter<N>* k = &vec_filter;
+    if constexpr (N == 8) {
+        asm("" : "+r"(k));  // opaque to the compiler: LaneVecFilter says why
+    }
+#endif
+    for (unsigned i = 0; i < c; i += N) {
+        for (unsigned k = i + N; k < i + 2 * N && k < io.left; ++k) {
+            rte_prefetch0(rte_pktmbuf_mtod(chunk[k], void*));
+        }
+        constexpr unsigned kAll = (1u << N) - 1;
+#if defined(DIRECTOR_LANE_VEC)
+        // Each hash's bucket as soon as the hash is known, taken or not: a frame not taken
+        // is rare, and its bucket is found again below.
+        const auto prefetch = [&](unsigned j, uint32_t h) { bucket[i + j] = prefetch_bucket(h); };
+        const unsigned taken =
+            likely(i + N <= c) ? lane_parse_vec<N>(chunk + i, *k, lane + i, hash + i, prefetch) : 0;
+#else
+        const unsigned taken = 0;
+#endif
+        if (likely(taken == kAll)) {
+            continue;
+        }
+        for (unsigned k = i; k < i + N && k < c; ++k) {
+            if (((taken >> (k - i)) & 1) != 0 || lane_parse(chunk[k], filter, lane[k], hash[k])) {
+                bucket[k] = prefetch_bucket(hash[k]);
+            } else {
+                lane[k] = 0;
+                ++general;
+            }
+        }
+    }
+    return general;
+}
+
+bool cpu_runs_x8() noexcept {
+#if defined(DIRECTOR_LANE_VEC)
+    return rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0 &&
+           rte_vect_get_max_simd_bitwidth() >= RTE_VECT_SIMD_256;
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+unsigned lane_stage_x4(const LaneStageIo& io, const LaneFilter& filter,
+                       lb::ConnTable::Prefetcher prefetch_bucket) noexcept {
+    return lane_stage<4>(io, filter, prefetch_bucket);
+}
+
+#if defined(DIRECTOR_LANE_VEC)
+[[gnu::target("avx2")]] unsigned lane_stage_x8(const LaneStageIo& io, const LaneFilter& filter,
+                                               lb::ConnTable::Prefetcher prefetch_bucket) noexcept {
+    return lane_stage<8>(io, filter, prefetch_bucket);
+}
+#else
+unsigned lane_stage_x8(const LaneStageIo& io, const LaneFilter& filter,
+                       lb::ConnTable::Prefetcher prefetch_bucket) noexcept {
+    return lane_stage<4>(io, filter, prefetch_bucket);
+}
+#endif
+
+LaneStage lane_stage_for(unsigned width) noexcept {
+    if ((width == 0 || width == 8) && cpu_runs_x8()) {
+        return lane_stage_x8;
+    }
+    return lane_stage_x4;
+}
+
+}  // namespace director::dp
