@@ -751,8 +751,11 @@ int Runtime::run() {
     launched_ = true;
     poll_links(control_now());  // an instance whose port is down starts in FAULT
     vrrp_->start(control_now());
-    DIRECTOR_LOG(INFO, "running: %zu worker(s), %zu port(s), %zu virtual server(s)",
-                 workers_.size(), ports_.size(), config_.virtual_servers.size());
+    DIRECTOR_LOG(INFO,
+                 "running: %zu worker(s), %zu port(s), %zu virtual server(s); the fast lane "
+                 "parses %u frames at once",
+                 workers_.size(), ports_.size(), config_.virtual_servers.size(),
+                 workers_.empty() ? 0u : workers_.front()->lane_width());
 
     neigh::TimePoint next_metrics = neigh_now();
     neigh::TimePoint next_link_poll = neigh_now();

@@ -7,7 +7,6 @@ extern "C" {
 #include <rte_vect.h>
 }
 
-#include <rte_cpuflags.h>
 #include <rte_prefetch.h>
 
 #include "dataplane/lane.h"
@@ -66,7 +65,9 @@ template <unsigned N>
 
 bool cpu_runs_x8() noexcept {
 #if defined(DIRECTOR_LANE_VEC)
-    return rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0 &&
+    // GCC's check covers the OS too (XGETBV: the AVX registers are saved on context switch).
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0 &&
            rte_vect_get_max_simd_bitwidth() >= RTE_VECT_SIMD_256;
 #else
     return false;
@@ -91,6 +92,8 @@ unsigned lane_stage_x8(const LaneStageIo& io, const LaneFilter& filter,
     return lane_stage<4>(io, filter, prefetch_bucket);
 }
 #endif
+
+unsigned lane_stage_width(LaneStage stage) noexcept { return stage == lane_stage_x8 ? 8 : 4; }
 
 LaneStage lane_stage_for(unsigned width) noexcept {
     if ((width == 0 || width == 8) && cpu_runs_x8()) {

@@ -414,4 +414,7 @@ unsigned lane_stage_x8(const LaneStageIo& io, const LaneFilter& filter,
  */
 LaneStage lane_stage_for(unsigned width) noexcept;
 
+/** Frames `stage` takes at once: 8 for lane_stage_x8 (where the CPU has AVX2), else 4. */
+unsigned lane_stage_width(LaneStage stage) noexcept;
+
 }  // namespace director::dp

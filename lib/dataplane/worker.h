@@ -127,6 +127,8 @@ public:
     const lb::ConnTable& conn_table() const noexcept { return *conns_; }
     const lb::PersistTable& persist_table() const noexcept { return *persist_; }
     unsigned index() const noexcept { return cfg_index_; }
+    /** Frames stage 1 parses at once (WorkerConfig::lane_width, as the CPU allows). */
+    unsigned lane_width() const noexcept { return lane_stage_width(lane_stage_); }
 
 private:
     Worker() = default;
