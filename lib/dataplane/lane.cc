@@ -29,9 +29,9 @@ template <unsigned N>
     unsigned general = 0;
 #if defined(DIRECTOR_LANE_VEC)
     const LaneVecFilter<N> vec_filter(filter);
-    const LaneVecFilter<N>* k = &vec_filter;
+    const LaneVecFilter<N>* vf = &vec_filter;
     if constexpr (N == 8) {
-        asm("" : "+r"(k));  // opaque to the compiler: LaneVecFilter says why
+        asm("" : "+r"(vf));  // opaque to the compiler: LaneVecFilter says why
     }
 #endif
     for (unsigned i = 0; i < c; i += N) {
@@ -43,8 +43,9 @@ template <unsigned N>
         // Each hash's bucket as soon as the hash is known, taken or not: a frame not taken
         // is rare, and its bucket is found again below.
         const auto prefetch = [&](unsigned j, uint32_t h) { bucket[i + j] = prefetch_bucket(h); };
-        const unsigned taken =
-            likely(i + N <= c) ? lane_parse_vec<N>(chunk + i, *k, lane + i, hash + i, prefetch) : 0;
+        const unsigned taken = likely(i + N <= c)
+                                   ? lane_parse_vec<N>(chunk + i, *vf, lane + i, hash + i, prefetch)
+                                   : 0;
 #else
         const unsigned taken = 0;
 #endif

@@ -145,10 +145,11 @@ static_assert(offsetof(rte_mbuf, data_len) == kMbufRowB + 8);
 }  // namespace detail
 
 /**
- * A LaneFilter and lane_parse_vec's constants, as vectors of N lanes. lane_stage builds one
- * per chunk and hands it over through an opaque pointer, so lane_parse_vec reads them from
- * memory as operands: GCC 12 otherwise rebuilds each constant from a general register inside
- * the loop (three instructions) once the loop runs out of vector registers, as this one does.
+ * A LaneFilter and lane_parse_vec's constants, as vectors of N lanes, built once per chunk.
+ * For N = 8, lane_stage hands it over through an opaque pointer, so lane_parse_vec reads them
+ * from memory as operands: GCC 12 otherwise rebuilds each AVX2 constant from a general register
+ * inside the loop (three instructions) once the loop runs out of vector registers, as this one
+ * does. SSE constants it reads from memory anyway, and better where it sees them (N = 4).
  */
 template <unsigned N>
 struct LaneVecFilter {
@@ -296,8 +297,8 @@ template <unsigned N, class OnHash>
         mb[j] = reinterpret_cast<const uint8_t*>(m[j]);
     }
     // The mbuf: one segment (data_len == pkt_len). A group with a frame shorter than the
-    // bytes read is left to lane_parse whole: no Ethernet frame is (64 bytes at least, 60
-    // without the FCS), and the frames' pointers need no check each.
+    // bytes read is left to lane_parse whole (no Ethernet frame on a wire is: 64 bytes at
+    // least, 60 without the FCS), so that the frames' pointers need no check each.
     rows(mb, detail::kMbufRowB);
     const U data_len = col[2] & k.lo16;
     if (unlikely(movemask(gt(k.min_frame, data_len)) != 0)) {
