@@ -348,13 +348,11 @@ void Worker::process_burst(const lb::Snapshot& snap, rte_mbuf** pkts, uint16_t n
         const unsigned general =
             lane_stage_({chunk, c, static_cast<unsigned>(n - base), st.lane, st.hash, st.bucket},
                         filter, conns_->prefetcher());
-        uint32_t* hash = st.hash;
-        const uint64_t* lane = st.lane;
         // The general path's parse, out of stage 1's loop: a call there would cost the loop
         // its registers.
         for (unsigned i = 0, left = general; left != 0 && i < c; ++i) {
-            if (lane[i] == 0) {
-                parse_general(chunk[i], pp[i], hash[i]);
+            if (st.lane[i] == 0) {
+                parse_general(chunk[i], pp[i], st.hash[i]);
                 --left;
             }
         }

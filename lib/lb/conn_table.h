@@ -47,9 +47,7 @@
 #include <memory>
 #include <span>
 
-#if defined(__SSE4_1__)
-#include <smmintrin.h>
-#elif defined(__SSE2__)
+#if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -278,9 +276,7 @@ public:
     Prefetcher prefetcher() noexcept { return {buckets_, mask_}; }
 
     /** Prefetch (for write) the bucket `hash` maps to; call a few packets ahead of lookup. */
-    void prefetch(uint32_t hash) const noexcept {
-        __builtin_prefetch(&buckets_[detail::nonzero_hash(hash) & mask_], 1, 3);
-    }
+    void prefetch(uint32_t hash) const noexcept { Prefetcher{buckets_, mask_}(hash); }
 
     /**
      * Find the live entry for (hash, service_id). An entry found expired is removed on the

@@ -96,7 +96,7 @@ inline constexpr uint64_t kFlowHashV4Family = uint64_t{static_cast<uint8_t>(Fami
 
 /**
  * flow_hash_v4 of its two words already built: `addrs` = src | dst << 32, `rest` = ports |
- * proto << 32 | kFlowHashV4Family (the worker's four-frame parser builds them in vectors).
+ * proto << 32 | kFlowHashV4Family (the fast lane's stage 1 builds them in vectors).
  */
 inline uint32_t flow_hash_v4_words(uint64_t addrs, uint64_t rest,
                                    uint32_t seed = kFlowHashSeed) noexcept {
