@@ -14,6 +14,20 @@ extern "C" {
 namespace director::dp {
 namespace {
 
+// Four buckets' addresses from their indices, stored and prefetched (for write).
+[[gnu::always_inline]] inline void bucket_addresses(lb::ConnTable::Prefetcher table,
+                                                    detail::LaneVec<4>::U index,
+                                                    lb::ConnBucket** bucket) noexcept {
+    static_assert(sizeof(lb::ConnBucket) == 64);
+    using P = detail::LaneVec<4>::P;
+    const P at = (__builtin_convertvector(index, P) << 6) +
+                 static_cast<uint64_t>(reinterpret_cast<uintptr_t>(table.buckets));
+    std::memcpy(bucket, &at, sizeof at);
+    for (unsigned j = 0; j < 4; ++j) {
+        __builtin_prefetch(reinterpret_cast<const void*>(at[j]), 1, 3);
+    }
+}
+
 // Frames go N at a time through lane_parse_vec, the next N prefetched, up to the end of the
 // caller's burst; a frame it declines, and a chunk's last few, through lane_parse.
 template <unsigned N>
@@ -40,9 +54,20 @@ template <unsigned N>
         }
         constexpr unsigned kAll = (1u << N) - 1;
 #if defined(DIRECTOR_LANE_VEC)
-        // Each hash's bucket as soon as the hash is known, taken or not: a frame not taken
-        // is rare, and its bucket is found again below.
-        const auto prefetch = [&](unsigned j, uint32_t h) { bucket[i + j] = prefetch_bucket(h); };
+        // The group's buckets as soon as its hashes are known, taken or not: a frame not
+        // taken is rare, and its bucket is found again below. The addresses in vectors: each
+        // one alone is a dozen instructions (linear hashing's compare among them).
+        const auto prefetch = [&](typename detail::LaneVec<N>::U hashes) {
+            const auto index = prefetch_bucket.index_of_hashes(hashes);
+            if constexpr (N == 8) {
+                bucket_addresses(prefetch_bucket, __builtin_shufflevector(index, index, 0, 1, 2, 3),
+                                 bucket + i);
+                bucket_addresses(prefetch_bucket, __builtin_shufflevector(index, index, 4, 5, 6, 7),
+                                 bucket + i + 4);
+            } else {
+                bucket_addresses(prefetch_bucket, index, bucket + i);
+            }
+        };
         const unsigned taken = likely(i + N <= c)
                                    ? lane_parse_vec<N>(chunk + i, *vf, lane + i, hash + i, prefetch)
                                    : 0;

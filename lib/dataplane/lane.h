@@ -119,6 +119,7 @@ template <>
 struct LaneVec<4> {
     typedef uint32_t U __attribute__((vector_size(16)));
     typedef int32_t S __attribute__((vector_size(16)));
+    typedef uint64_t P __attribute__((vector_size(32)));  ///< 4 addresses
 };
 template <>
 struct LaneVec<8> {
@@ -193,17 +194,17 @@ struct LaneVecFilter {
 /**
  * lane_parse of the N (4 or 8) frames m[0..N-1] at once: bit j of the result set when the lane
  * takes m[j], with lane[j] and hash[j] written; for a clear bit lane[j] and hash[j] hold
- * garbage, and the caller asks lane_parse, which may still take the frame. on_hash(j, h) is
- * called with each hash as it is made.
+ * garbage, and the caller asks lane_parse, which may still take the frame. on_hashes(v) is
+ * called with the N hashes in a vector, taken or not.
  *
  * N = 8 needs a caller built for AVX2 (lane_stage_x8): the __builtin_ia32_* of its branches
  * are AVX2 instructions, where generic code would take more (a movemask in two halves; a
  * separate load for vinserti128's half).
  */
-template <unsigned N, class OnHash>
+template <unsigned N, class OnHashes>
 [[gnu::always_inline]] inline unsigned lane_parse_vec(rte_mbuf* const* m, const LaneVecFilter<N>& k,
                                                       uint64_t* lane, uint32_t* hash,
-                                                      OnHash&& on_hash) noexcept {
+                                                      OnHashes&& on_hashes) noexcept {
     static_assert(N == 4 || N == 8);
     using U = typename detail::LaneVec<N>::U;
     using S = typename detail::LaneVec<N>::S;
@@ -375,11 +376,13 @@ template <unsigned N, class OnHash>
     interleave(src, dst, w);
     interleave(ports, proto | k.family, w + N);
     asm("" : : "r"(w) : "memory");  // the compiler forgets the values stored: reads them back
+    U hashes;
     for (unsigned j = 0; j < N; ++j) {
         const uint32_t h = net::flow_hash_v4_words(w[j], w[N + j]);
         hash[j] = h;
-        on_hash(j, h);
+        hashes[j] = h;
     }
+    on_hashes(hashes);
     return taken;
 }
 #endif

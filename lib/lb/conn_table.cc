@@ -111,10 +111,13 @@ Result<std::unique_ptr<ConnTable>> ConnTable::create(const ConnTableConfig& conf
 ConnTable::ConnTable(ConnBucket* buckets, uint32_t bucket_count, ConnCounts* counts,
                      uint32_t max_reals, TableAllocator allocator) noexcept
     : buckets_(buckets),
-      mask_(bucket_count - 1),
+      hi_(std::min(bucket_count, kConnMinSpan) - 1),
+      span_(std::min(bucket_count, kConnMinSpan)),
       max_reals_(max_reals),
       counts_(counts),
+      bucket_count_(bucket_count),
       allocator_(allocator) {
+    grow_at_ = grow_threshold(span_);
     for (unsigned st = 0; st < kConnStateCount; ++st) {
         for (unsigned f = 0; f < kFlagIndexes; ++f) {
             next_[st * kFlagIndexes + f] = static_cast<uint8_t>(
@@ -178,11 +181,45 @@ void ConnTable::release(ConnBucket& bk, unsigned way) noexcept {
     --size_;
 }
 
+uint32_t ConnTable::grow_threshold(uint32_t span) const noexcept {
+    return span == bucket_count_ ? UINT32_MAX : span / kConnGrowBucketsPerEntry;
+}
+
+void ConnTable::split_one() noexcept {
+    // Linear hashing (Litwin 1980): the span's buckets split in address order, one level after
+    // another, so that the buckets in use stay [0, span) and an address takes one compare
+    // (Prefetcher::index). The bucket past the span is empty: nothing writes beyond it.
+    if (span_ == hi_ + 1) {
+        hi_ = 2 * hi_ + 1;  // the level is complete: the next one splits 0, 1, ...
+    }
+    ConnBucket& from = buckets_[span_ - (hi_ + 1) / 2];
+    ConnBucket& to = buckets_[span_];
+    for (unsigned w = 0; w < kBucketWays; ++w) {
+        assert(to.hash[w] == 0);
+        if (from.hash[w] != 0 && (from.hash[w] & hi_) == span_) {
+            to.hash[w] = from.hash[w];
+            to.expires[w] = from.expires[w];
+            to.service_id[w] = from.service_id[w];
+            to.real_state[w] = from.real_state[w];
+            from.hash[w] = 0;
+            from.expires[w] = 0;
+            from.service_id[w] = 0;
+            from.real_state[w] = 0;
+        }
+    }
+    ++span_;
+    grow_at_ = grow_threshold(span_);
+}
+
 InsertResult ConnTable::insert(uint32_t hash, uint32_t service_id, uint32_t real_id,
                                ConnState state, uint32_t now_s) noexcept {
     assert(real_id <= kMaxConnRealId);
+    // Grow before choosing the slot, so that the slot returned stays where it is.
+    for (unsigned i = 0; i < kConnGrowBucketsPerEntry && size_ >= grow_at_; ++i) {
+        split_one();
+    }
     const uint32_t h = detail::nonzero_hash(hash);
-    const uint32_t b = h & mask_;
+    const uint32_t b = prefetcher().index(h);
     ConnBucket& bk = buckets_[b];
 
     // Choose the slot (see the header for the order of preference).
@@ -257,7 +294,7 @@ void ConnTable::erase(uint32_t slot) noexcept {
 }
 
 uint32_t ConnTable::expire_step(uint32_t now_s, uint32_t max_buckets) noexcept {
-    return detail::sweep_buckets(buckets_, mask_, sweep_cursor_, now_s, max_buckets,
+    return detail::sweep_buckets(buckets_, span_, sweep_cursor_, now_s, max_buckets,
                                  [this](ConnBucket& bk, unsigned way) { release(bk, way); });
 }
 

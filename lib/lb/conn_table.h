@@ -23,6 +23,18 @@
 // tail). A flow that finds its bucket full is still forwarded, by consistent hash, and the
 // caller counts it (conn_untracked); it is never dropped for lack of state.
 //
+// Span. The memory is allocated and zeroed once, but the table addresses only its first `span`
+// buckets, which grow with the entries it holds (linear hashing: one bucket splits into itself
+// and the bucket past the span, in address order, so an address costs one compare more than a
+// mask). It starts at kConnMinSpan buckets and insert() splits up to four buckets whenever
+// size() reaches span / kConnGrowBucketsPerEntry, until the span is the whole table (at a
+// 1M-slot table, from 64K entries on). Why: a bucket per flow spread over 16 MiB
+// touches a page per flow, and a core's TLB holds a few thousand; a director with 4,096 live
+// flows per core keeps them in 1 MiB instead (3% more throughput on the bench machine, whose
+// guest pages are backed by 4 KiB host pages). The span never shrinks: like IPVS's
+// connection cache, the table keeps what its busiest moment needed. While it grows, a flow meets
+// a full bucket with probability about 1.3e-4 (a 1M-slot table at 100k flows: 6e-4).
+//
 // SYN floods. An insert into a full bucket gives up a non-established entry (half-open first,
 // then closing, oldest expiry first), never an ESTABLISHED or UDP one, so established
 // connections keep their entries while a flood churns through the half-open ones.
@@ -157,17 +169,18 @@ inline int match_way(const uint32_t* hashes, const uint32_t* services, uint32_t 
 #endif
 
 /**
- * expire_step() of either table: visits `max_buckets` buckets (at most all) round robin from
- * `cursor`, calls release(bucket, way) for every occupied way whose expiry has passed, and
+ * expire_step() of either table: visits `max_buckets` buckets (at most all `count`) round robin
+ * from `cursor`, calls release(bucket, way) for every occupied way whose expiry has passed, and
  * moves the cursor on. Bucket: a table's bucket type, with `hash` (0 = empty) and `expires`.
+ * `count` need not be a power of two (ConnTable's span); a cursor at or past it restarts at 0.
  *
  * @return the number of ways released
  */
 template <class Bucket, class Release>
-uint32_t sweep_buckets(Bucket* buckets, uint32_t mask, uint32_t& cursor, uint32_t now_s,
+uint32_t sweep_buckets(Bucket* buckets, uint32_t count, uint32_t& cursor, uint32_t now_s,
                        uint32_t max_buckets, Release&& release) noexcept {
-    const uint32_t n = max_buckets < mask + 1 ? max_buckets : mask + 1;
-    uint32_t b = cursor;
+    const uint32_t n = max_buckets < count ? max_buckets : count;
+    uint32_t b = cursor < count ? cursor : 0;
     uint32_t removed = 0;
     for (uint32_t i = 0; i < n; ++i) {
         Bucket& bk = buckets[b];
@@ -177,7 +190,7 @@ uint32_t sweep_buckets(Bucket* buckets, uint32_t mask, uint32_t& cursor, uint32_
                 ++removed;
             }
         }
-        b = (b + 1) & mask;
+        b = b + 1 == count ? 0 : b + 1;
     }
     cursor = b;
     return removed;
@@ -205,6 +218,15 @@ static_assert(kConnEntryBytes <= 16);
 
 /** Largest real id an entry can hold. */
 inline constexpr uint32_t kMaxConnRealId = (1u << 28) - 1;
+
+/** Buckets a table starts with (64 KiB; all of them when it has fewer): see Sizing above. */
+inline constexpr uint32_t kConnMinSpan = 1024;
+
+/**
+ * The span grows while it has fewer than this many buckets per entry: at one entry per four
+ * buckets, a new flow finds its bucket full with probability about 1.3e-4 (Poisson tail).
+ */
+inline constexpr uint32_t kConnGrowBucketsPerEntry = 4;
 
 /** Per-real connection counts: IPVS's activeconns / inactconns for one real id. */
 struct ConnCounts {
@@ -259,24 +281,44 @@ public:
     ConnTable& operator=(const ConnTable&) = delete;
 
     /**
-     * prefetch() with the table's base and mask copied out, for a loop over a burst: held in
-     * the caller's registers, they are not reloaded after each of the loop's stores (which the
-     * compiler must assume may alias the table's members).
+     * The bucket of a hash, with the table's base and span copied out, for a loop over a burst:
+     * held in the caller's registers, they are not reloaded after each of the loop's stores
+     * (which the compiler must assume may alias the table's members). Valid until the next
+     * insert(), which may grow the span: a bucket found before it may no longer hold the entry,
+     * and lookup_update() then declines (the caller's lookup() finds it).
      */
     struct Prefetcher {
         ConnBucket* buckets;
-        uint32_t mask;
+        uint32_t hi;    ///< 2^(L+1) - 1: the mask of the buckets split at this level
+        uint32_t span;  ///< buckets in use, 2^L + split
+        /** The bucket index of a (nonzero) stored hash: linear hashing's address. */
+        uint32_t index(uint32_t h) const noexcept {
+            // A bucket not split yet at this level is the lower half's: h & (hi >> 1), which is
+            // b - 2^L since b >= span >= 2^L.
+            const uint32_t b = h & hi;
+            return b < span ? b : b - ((hi >> 1) + 1);
+        }
+        /**
+         * index(nonzero_hash(h)) of each lane of V, a GCC vector of uint32_t: the worker's
+         * stage 1 finds a group's buckets at once.
+         */
+        template <class V>
+        [[gnu::always_inline]] V index_of_hashes(V h) const noexcept {
+            h -= reinterpret_cast<V>(h == 0);  // a comparison is -1 where true: 0 becomes 1
+            const V b = h & hi;
+            return b < span ? b : b & (hi >> 1);
+        }
         /** Prefetches (for write) the bucket of `hash` and returns it, for lookup_update. */
         ConnBucket* operator()(uint32_t hash) const noexcept {
-            ConnBucket* b = &buckets[detail::nonzero_hash(hash) & mask];
+            ConnBucket* b = &buckets[index(detail::nonzero_hash(hash))];
             __builtin_prefetch(b, 1, 3);
             return b;
         }
     };
-    Prefetcher prefetcher() noexcept { return {buckets_, mask_}; }
+    Prefetcher prefetcher() const noexcept { return {buckets_, hi_, span_}; }
 
     /** Prefetch (for write) the bucket `hash` maps to; call a few packets ahead of lookup. */
-    void prefetch(uint32_t hash) const noexcept { Prefetcher{buckets_, mask_}(hash); }
+    void prefetch(uint32_t hash) const noexcept { prefetcher()(hash); }
 
     /**
      * Find the live entry for (hash, service_id). An entry found expired is removed on the
@@ -367,7 +409,7 @@ private:
      */
     int find_live(uint32_t hash, uint32_t service_id, uint32_t now_s, uint32_t& b) noexcept {
         const uint32_t h = detail::nonzero_hash(hash);
-        b = h & mask_;
+        b = prefetcher().index(h);
         ConnBucket& bk = buckets_[b];
         const int way = detail::match_way(bk.hash, bk.service_id, h, service_id);
         if (way >= 0 && !time_after(bk.expires[way], now_s)) {
@@ -407,7 +449,9 @@ public:
      * entry with the highest evict_rank() and then the earliest expiry. ESTABLISHED and UDP
      * entries are never evicted; if the bucket holds only those, the result is Full.
      *
-     * Caller: the owning worker lcore only. One cache line, no allocation, noexcept.
+     * Caller: the owning worker lcore only. One cache line, or up to nine while the span grows
+     * (Sizing above: the split moves other entries, so slots from earlier lookups are stale);
+     * no allocation, noexcept.
      *
      * @param state    the initial state: next_state(ConnState::None, flags) for TCP (SYN gives
      *                 SynRecv), ConnState::Udp for anything else
@@ -429,7 +473,7 @@ public:
      * Caller: the owning worker lcore only. Reads one cache line, writes nothing. noexcept.
      */
     bool insert_would_fail(uint32_t hash, uint32_t now_s) const noexcept {
-        const ConnBucket& bk = buckets_[detail::nonzero_hash(hash) & mask_];
+        const ConnBucket& bk = buckets_[prefetcher().index(detail::nonzero_hash(hash))];
         for (unsigned w = 0; w < kBucketWays; ++w) {
             if (bk.hash[w] == 0 || !time_after(bk.expires[w], now_s) ||
                 evict_rank(state_of(bk.real_state[w])) != 0) {
@@ -477,8 +521,10 @@ public:
     /** Occupied slots, including expired entries the sweep has not reached yet. */
     uint32_t size() const noexcept { return size_; }
     /** Number of slots (bucket_count() * 4). */
-    uint32_t capacity() const noexcept { return (mask_ + 1) * kBucketWays; }
-    uint32_t bucket_count() const noexcept { return mask_ + 1; }
+    uint32_t capacity() const noexcept { return bucket_count_ * kBucketWays; }
+    uint32_t bucket_count() const noexcept { return bucket_count_; }
+    /** Buckets in use: the span grows with size() (see Sizing above) up to bucket_count(). */
+    uint32_t span() const noexcept { return span_; }
     uint32_t max_reals() const noexcept { return max_reals_; }
 
     /** A copy of the entry in `slot` (empty slots give hash 0). Cold path. */
@@ -520,13 +566,19 @@ private:
     void move_count(uint32_t real_id, bool to_active) noexcept;
     /** Empty one occupied slot and drop its count. */
     void release(ConnBucket& bk, unsigned way) noexcept;
+    /** Split the next bucket of the span into itself and the bucket past the span. */
+    void split_one() noexcept;
+    /** size() at which the span `span` is to grow. */
+    uint32_t grow_threshold(uint32_t span) const noexcept;
 
     // Fields used per packet.
     ConnBucket* buckets_;
-    uint32_t mask_;  ///< bucket_count - 1
+    uint32_t hi_;    ///< linear hashing: 2^(L+1) - 1 (Prefetcher::hi)
+    uint32_t span_;  ///< buckets in use, 2^L + split (Prefetcher::span)
     uint32_t max_reals_;
     ConnCounts* counts_;  ///< max_reals_ + 1 entries (last: sink)
     uint32_t size_ = 0;
+    uint32_t grow_at_;  ///< size() from which insert() splits buckets; UINT32_MAX when grown
     uint32_t sweep_cursor_ = 0;
     uint32_t timeout_[16] = {};  ///< clamped, indexed by ConnState
     /// next_state() for every state (4 bits) and the flag bits it reads (FIN SYN RST PSH ACK).
@@ -534,6 +586,7 @@ private:
     uint8_t next_[16 * kFlagIndexes] = {};
 
     // Cold.
+    uint32_t bucket_count_;
     ConnTimeouts timeouts_{};
     TableAllocator allocator_;
 };

@@ -117,7 +117,7 @@ void PersistTable::erase(uint32_t slot) noexcept {
 }
 
 uint32_t PersistTable::expire_step(uint32_t now_s, uint32_t max_buckets) noexcept {
-    return detail::sweep_buckets(buckets_, mask_, sweep_cursor_, now_s, max_buckets,
+    return detail::sweep_buckets(buckets_, mask_ + 1, sweep_cursor_, now_s, max_buckets,
                                  [this](PersistBucket& bk, unsigned way) { release(bk, way); });
 }
 

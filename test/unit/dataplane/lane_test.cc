@@ -107,14 +107,14 @@ bool cpu_has_avx2() {
 
 unsigned parse_x4(rte_mbuf* const* m, const dp::LaneFilter& f, uint64_t* lane, uint32_t* hash) {
     const dp::LaneVecFilter<4> k(f);
-    return dp::lane_parse_vec<4>(m, k, lane, hash, [](unsigned, uint32_t) {});
+    return dp::lane_parse_vec<4>(m, k, lane, hash, [](auto) {});
 }
 
 // lane_parse_vec<8> runs only in code built for AVX2, as lane_stage_x8 is.
 [[gnu::target("avx2")]] unsigned parse_x8(rte_mbuf* const* m, const dp::LaneFilter& f,
                                           uint64_t* lane, uint32_t* hash) {
     const dp::LaneVecFilter<8> k(f);
-    return dp::lane_parse_vec<8>(m, k, lane, hash, [](unsigned, uint32_t) {});
+    return dp::lane_parse_vec<8>(m, k, lane, hash, [](auto) {});
 }
 
 /** Random frames for stage 1: the seeds, most with a few of their first 50 bytes changed. */
@@ -236,9 +236,17 @@ TEST(Lane, EightAtOnceTakeWhatOneAtATimeTakes) {
 TEST(Lane, StageGivesEveryFrameOfAChunkWhatLaneParseGives) {
     const dp::LaneFilter f = filter();
     lb::ConnTableConfig tc;
-    tc.capacity = 1u << 12;
+    tc.capacity = 1u << 16;
     auto table = lb::ConnTable::create(tc);
     ASSERT_TRUE(table);
+    // A span part way through a level (linear hashing), so that some hashes' buckets are in
+    // the half not split yet.
+    for (uint32_t i = 1; i <= 700; ++i) {
+        (void)(*table)->insert(i * 0x9e3779b9u, 1, 0, lb::ConnState::Established, 0);
+    }
+    const uint32_t span = (*table)->span();
+    ASSERT_GT(span, 2048u);
+    ASSERT_LT(span, 4096u);
     const lb::ConnTable::Prefetcher bucket_of = (*table)->prefetcher();
     std::vector<std::pair<const char*, dp::LaneStage>> stages{{"x4", dp::lane_stage_x4}};
     if (cpu_has_avx2()) {
@@ -247,6 +255,7 @@ TEST(Lane, StageGivesEveryFrameOfAChunkWhatLaneParseGives) {
     FrameMutator gen(7);
     uint64_t lane_frames = 0;
     uint64_t general_frames = 0;
+    uint64_t low_half_buckets = 0;
     for (int round = 0; round < 3'000; ++round) {
         // Mostly intact frames, so that whole groups are taken at once, as in traffic.
         gen.short_one_in(round % 2 == 0 ? 15 : 1'000);
@@ -276,6 +285,7 @@ TEST(Lane, StageGivesEveryFrameOfAChunkWhatLaneParseGives) {
                                                  << test::hex(frames[j]);
                     ASSERT_EQ(hash[j], one_hash) << name << " frame " << j;
                     ASSERT_EQ(bucket[j], bucket_of(one_hash)) << name << " frame " << j;
+                    low_half_buckets += (one_hash & bucket_of.hi) >= span ? 1 : 0;
                     ++lane_frames;
                 } else {
                     ASSERT_EQ(lane[j], 0u) << name << " frame " << j << "\n"
@@ -287,6 +297,7 @@ TEST(Lane, StageGivesEveryFrameOfAChunkWhatLaneParseGives) {
             ASSERT_EQ(general, expect_general) << name;
         }
     }
+    EXPECT_GT(low_half_buckets, 1'000u) << "hashes whose bucket is not split yet";
     EXPECT_GT(lane_frames, 20'000u);
     EXPECT_GT(general_frames, 5'000u);
 }

@@ -446,6 +446,109 @@ TEST(ConnTable, RandomFlowsAtFullLoadAreMostlyTracked) {
     EXPECT_EQ(t->size(), tracked);
 }
 
+// ---- span -----------------------------------------------------------------------------------
+
+TEST(ConnTable, SpanStartsSmallAndIsWholeInSmallTables) {
+    EXPECT_EQ(make_table(1u << 20)->span(), kConnMinSpan);
+    EXPECT_EQ(make_table(1000)->span(), 256u);  // fewer buckets than kConnMinSpan: all of them
+    EXPECT_EQ(make_table(kConnMinSpan * kBucketWays)->span(), kConnMinSpan);
+}
+
+TEST(ConnTable, SpanGrowsWithTheEntriesAndKeepsEveryOneFindable) {
+    // 64K buckets; 40,000 random flows take the span from 1,024 buckets to over 150,000 slots'
+    // worth, through six levels of splits, each checked part way.
+    auto t = make_table(1u << 18);
+    const auto accept_all = [](uint32_t) { return true; };
+    std::vector<uint32_t> tracked;
+    uint32_t full_while_growing = 0;
+    uint32_t last_span = t->span();
+    for (uint32_t i = 1; i <= 40000; ++i) {
+        const uint32_t h = fmix32(i);
+        const InsertResult r = t->insert(h, i % 3, i % 16, S::Established, 0);
+        if (r.outcome == InsertOutcome::Full) {
+            full_while_growing += t->span() < t->bucket_count() ? 1 : 0;
+        } else {
+            ASSERT_EQ(r.outcome, InsertOutcome::Inserted);
+            ASSERT_LT(r.slot / kBucketWays, t->span()) << "an insert lands inside the span";
+            tracked.push_back(i);
+        }
+        // At most one entry per kConnGrowBucketsPerEntry buckets (plus the one just added),
+        // and the span only grows, within the table.
+        ASSERT_GE(uint64_t{t->span()},
+                  std::min<uint64_t>(t->bucket_count(),
+                                     uint64_t{kConnGrowBucketsPerEntry} * (t->size() - 1)));
+        ASSERT_LE(t->span(), t->bucket_count());
+        ASSERT_GE(t->span(), last_span);
+        last_span = t->span();
+        if (i % 4999 == 0) {
+            // Every entry so far, through lookup() and through a fresh Prefetcher's bucket.
+            const ConnTable::Prefetcher bucket_of = t->prefetcher();
+            for (uint32_t j : tracked) {
+                const uint32_t hj = fmix32(j);
+                ASSERT_NE(t->lookup(hj, j % 3, 1), kNoSlot) << "flow " << j << " span " << t->span();
+                ConnUpdate u{};
+                ASSERT_TRUE(t->lookup_update(bucket_of(hj), hj, j % 3, kTcpAck, 1, accept_all, u))
+                    << "flow " << j << " span " << t->span();
+            }
+        }
+    }
+    EXPECT_EQ(t->span(), t->bucket_count()) << "40,000 entries need more than 64K / 4 buckets";
+    // About 1.3e-4 of the 16K inserts before the span is whole (after it, the table fills as
+    // a fixed one does).
+    EXPECT_LT(full_while_growing, 10u);
+    EXPECT_EQ(t->size(), tracked.size());
+    EXPECT_EQ(total_counts(*t), tracked.size()) << "a split moves entries, not counts";
+    uint32_t live = 0;
+    t->for_each_live(1, [&](const ConnEntry&) { ++live; });
+    EXPECT_EQ(live, tracked.size());
+}
+
+TEST(ConnTable, ABucketFromBeforeASplitIsDeclinedAndLookupFindsTheEntry) {
+    auto t = make_table(kConnMinSpan * kBucketWays * 4);  // 4,096 buckets, span 1,024
+    ASSERT_EQ(t->span(), kConnMinSpan);
+    // Bucket 1,024 of the next level: until bucket 0 splits, its entries live in bucket 0.
+    const uint32_t moved = (7u << 16) | kConnMinSpan;
+    const uint32_t stays = 7u << 16;
+    ASSERT_NE(t->insert(moved, 1, 3, S::Established, 0).slot, kNoSlot);
+    ASSERT_NE(t->insert(stays, 1, 4, S::Established, 0).slot, kNoSlot);
+    const ConnTable::Prefetcher before = t->prefetcher();
+    ASSERT_EQ(before(moved), before(stays)) << "both in bucket 0";
+    // Entries elsewhere (never in bucket 0) until the span grows by its first split.
+    for (uint32_t k = 1; t->span() == kConnMinSpan; ++k) {
+        ASSERT_NE(t->insert((k << 16) | (1 + k % (kConnMinSpan - 1)), 2, 5, S::Established, 0)
+                      .outcome,
+                  InsertOutcome::Full);
+    }
+    const auto accept_all = [](uint32_t) { return true; };
+    ConnUpdate u{};
+    EXPECT_FALSE(t->lookup_update(before(moved), moved, 1, kTcpAck, 5, accept_all, u))
+        << "the entry left bucket 0";
+    EXPECT_EQ(t->expires(t->lookup(moved, 1, 5)), 900u) << "found, and left as it was";
+    EXPECT_TRUE(t->lookup_update(before(stays), stays, 1, kTcpAck, 5, accept_all, u));
+    const ConnTable::Prefetcher after = t->prefetcher();
+    EXPECT_EQ(after(moved), before(stays) + kConnMinSpan);
+    EXPECT_TRUE(t->lookup_update(after(moved), moved, 1, kTcpAck, 5, accept_all, u));
+    EXPECT_EQ(t->real_id(t->lookup(moved, 1, 5)), 3u);
+    EXPECT_EQ(t->counts(3), (ConnCounts{.active = 1, .inactive = 0}));
+}
+
+TEST(ConnTable, TheSweepCoversTheWholeSpanAfterGrowth) {
+    auto t = make_table(1u << 16);
+    for (uint32_t i = 1; i <= 8000; ++i) {
+        (void)t->insert(fmix32(i), 0, 1, S::SynRecv, 0);  // 60 s
+    }
+    ASSERT_GT(t->span(), kConnMinSpan);
+    const uint32_t size = t->size();
+    // One pass of span() buckets, in steps, removes them all.
+    uint32_t removed = 0;
+    for (uint32_t b = 0; b < t->span(); b += 100) {
+        removed += t->expire_step(60, 100);
+    }
+    EXPECT_EQ(removed, size);
+    EXPECT_EQ(t->size(), 0u);
+    EXPECT_EQ(t->counts(1), (ConnCounts{}));
+}
+
 // ---- SYN flood ------------------------------------------------------------------------------
 
 TEST(ConnTable, NewSynEvictsTheOldestHalfOpenEntry) {
