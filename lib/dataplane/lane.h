@@ -195,7 +195,7 @@ struct LaneVecFilter {
  * lane_parse of the N (4 or 8) frames m[0..N-1] at once: bit j of the result set when the lane
  * takes m[j], with lane[j] and hash[j] written; for a clear bit lane[j] and hash[j] hold
  * garbage, and the caller asks lane_parse, which may still take the frame. on_hashes(v) is
- * called with the N hashes in a vector, taken or not.
+ * called with the N hashes (net::flow_hash, never 0) in a vector, taken or not.
  *
  * N = 8 needs a caller built for AVX2 (lane_stage_x8): the __builtin_ia32_* of its branches
  * are AVX2 instructions, where generic code would take more (a movemask in two halves; a
@@ -378,10 +378,10 @@ template <unsigned N, class OnHashes>
     asm("" : : "r"(w) : "memory");  // the compiler forgets the values stored: reads them back
     U hashes;
     for (unsigned j = 0; j < N; ++j) {
-        const uint32_t h = net::flow_hash_v4_words(w[j], w[N + j]);
-        hash[j] = h;
-        hashes[j] = h;
+        hashes[j] = net::flow_crc_v4_words(w[j], w[N + j]);
     }
+    hashes -= reinterpret_cast<U>(hashes == 0);  // net::flow_hash_nonzero: -1 where 0
+    std::memcpy(hash, &hashes, sizeof hashes);
     on_hashes(hashes);
     return taken;
 }

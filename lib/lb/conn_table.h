@@ -54,6 +54,7 @@
 // loads; the owner stores them through relaxed atomic_ref (STYLE H6).
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -299,12 +300,11 @@ public:
             return b < span ? b : b - ((hi >> 1) + 1);
         }
         /**
-         * index(nonzero_hash(h)) of each lane of V, a GCC vector of uint32_t: the worker's
-         * stage 1 finds a group's buckets at once.
+         * index() of each lane of V, a GCC vector of nonzero hashes (net::flow_hash's): the
+         * worker's stage 1 finds a group's buckets at once.
          */
         template <class V>
         [[gnu::always_inline]] V index_of_hashes(V h) const noexcept {
-            h -= reinterpret_cast<V>(h == 0);  // a comparison is -1 where true: 0 becomes 1
             const V b = h & hi;
             return b < span ? b : b & (hi >> 1);
         }
@@ -374,15 +374,16 @@ public:
      *
      * Caller: the owning worker lcore only. noexcept as long as `accept` is.
      *
-     * @param u  set when the result is true
+     * @param hash  nonzero, as net::flow_hash's are (so the path makes no nonzero_hash)
+     * @param u     set when the result is true
      * @return true once the entry is re-armed; false when declined
      */
     template <class Accept>
     bool lookup_update(ConnBucket* at, uint32_t hash, uint32_t service_id, uint8_t tcp_flags,
                        uint32_t now_s, Accept&& accept, ConnUpdate& u) noexcept {
+        assert(hash != 0);
         ConnBucket& bk = *at;
-        const int way =
-            detail::match_way(bk.hash, bk.service_id, detail::nonzero_hash(hash), service_id);
+        const int way = detail::match_way(bk.hash, bk.service_id, hash, service_id);
         if (way < 0) {
             return false;
         }

@@ -95,11 +95,20 @@ inline constexpr uint32_t kFlowHashSeed = 0x9e3779b9u;
 inline constexpr uint64_t kFlowHashV4Family = uint64_t{static_cast<uint8_t>(Family::V4)} << 40;
 
 /**
- * flow_hash_v4 of its two words already built: `addrs` = src | dst << 32, `rest` = ports |
- * proto << 32 | kFlowHashV4Family (the fast lane's stage 1 builds them in vectors).
+ * A flow hash is never 0: the connection table keeps 0 for an empty slot, and a hash that is
+ * never 0 needs no remapping on the table's per-packet path. CRC32-C's 0 becomes 1.
  */
-inline uint32_t flow_hash_v4_words(uint64_t addrs, uint64_t rest,
-                                   uint32_t seed = kFlowHashSeed) noexcept {
+constexpr uint32_t flow_hash_nonzero(uint32_t crc) noexcept {
+    return crc + static_cast<uint32_t>(crc == 0);
+}
+
+/**
+ * The CRC32-C of flow_hash_v4's two words already built, before flow_hash_nonzero: `addrs` =
+ * src | dst << 32, `rest` = ports | proto << 32 | kFlowHashV4Family. The fast lane's stage 1
+ * builds the words in vectors and makes the hashes nonzero in a vector too.
+ */
+inline uint32_t flow_crc_v4_words(uint64_t addrs, uint64_t rest,
+                                  uint32_t seed = kFlowHashSeed) noexcept {
 #if defined(__SSE4_2__) && defined(__x86_64__)
     // The 64-bit crc32 leaves its upper half 0: chained in 64 bits, no zero-extension between.
     return static_cast<uint32_t>(__builtin_ia32_crc32di(__builtin_ia32_crc32di(seed, addrs), rest));
@@ -108,10 +117,17 @@ inline uint32_t flow_hash_v4_words(uint64_t addrs, uint64_t rest,
 #endif
 }
 
+/** flow_hash_v4 of its two words already built (flow_crc_v4_words, made nonzero). */
+inline uint32_t flow_hash_v4_words(uint64_t addrs, uint64_t rest,
+                                   uint32_t seed = kFlowHashSeed) noexcept {
+    return flow_hash_nonzero(flow_crc_v4_words(addrs, rest, seed));
+}
+
 /**
  * Hash of an IPv4 flow from its fields: CRC32-C, with `seed` as the initial value and no final
  * inversion (rte_hash_crc's convention), of two 8-byte words: the source and destination
- * address as they sit in the header, then the two ports, the protocol and the family (4).
+ * address as they sit in the header, then the two ports, the protocol and the family (4); 0
+ * becomes 1 (flow_hash_nonzero).
  * Two crc32 steps: the hash is on the chain from packet bytes to the connection table's
  * prefetch, so its latency counts. The parser's fast path calls this with the fields in
  * registers; reading a key back right after storing it field by field stalls on
@@ -136,7 +152,7 @@ inline uint32_t flow_hash_v4(uint32_t src, uint32_t dst, uint32_t ports, uint8_t
  *
  * @param key   a key whose padding and unused address bytes are zero (the parser's are)
  * @param seed  kFlowHashSeed unless the caller needs independent hash functions
- * @return the hash; may be 0, which a table reserving 0 for "empty" must remap
+ * @return the hash, never 0 (flow_hash_nonzero)
  */
 inline uint32_t flow_hash(const FlowKey& key, uint32_t seed = kFlowHashSeed) noexcept {
     if (key.family == Family::V4) {
@@ -154,7 +170,7 @@ inline uint32_t flow_hash(const FlowKey& key, uint32_t seed = kFlowHashSeed) noe
     for (uint64_t word : w) {
         h = crc32c_u64(word, h);
     }
-    return h;
+    return flow_hash_nonzero(h);
 }
 
 /**

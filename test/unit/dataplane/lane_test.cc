@@ -15,6 +15,7 @@
 #include <random>
 #include <vector>
 
+#include "fixtures/flow_crc_zero.h"
 #include "harness.h"
 #include "lb/conn_table.h"
 #include "net/checksum.h"
@@ -300,6 +301,53 @@ TEST(Lane, StageGivesEveryFrameOfAChunkWhatLaneParseGives) {
     EXPECT_GT(low_half_buckets, 1'000u) << "hashes whose bucket is not split yet";
     EXPECT_GT(lane_frames, 20'000u);
     EXPECT_GT(general_frames, 5'000u);
+}
+
+// A flow whose CRC32-C is 0 hashes to 1 (net::flow_hash_nonzero) in the vector stages as in
+// lane_parse and net::flow_hash: lookup_update() relies on a flow hash never being 0.
+TEST(Lane, AFlowWhoseCrcIsZeroHashesToOneOnEveryPath) {
+    const dp::LaneFilter f = filter();
+    uint32_t dst;
+    std::memcpy(&dst, test::ip(kVip).bytes(), 4);
+    const uint16_t sport = 40000;
+    const uint32_t ports = uint32_t{net::port_net(sport)} | uint32_t{net::port_net(80)} << 16;
+    const uint32_t src =
+        test::v4_source_with_flow_crc_zero(dst, ports, net::kIpProtoTcp, net::kFlowHashSeed);
+    uint8_t b[4];
+    std::memcpy(b, &src, 4);
+    const std::string client = std::to_string(b[0]) + "." + std::to_string(b[1]) + "." +
+                               std::to_string(b[2]) + "." + std::to_string(b[3]);
+    auto table = lb::ConnTable::create({.capacity = 1u << 12});
+    ASSERT_TRUE(table);
+    const lb::ConnTable::Prefetcher bucket_of = (*table)->prefetcher();
+    std::vector<std::pair<const char*, dp::LaneStage>> stages{{"x4", dp::lane_stage_x4}};
+    if (cpu_has_avx2()) {
+        stages.emplace_back("x8", dp::lane_stage_x8);
+    }
+    Mbufs<16> burst;
+    for (unsigned j = 0; j < burst.m.size(); ++j) {
+        // Every third frame the zero-CRC flow, the others its neighbours (another port).
+        burst.m[j] = to_mbuf(tcp(client, j % 3 == 0 ? sport : sport + j, kAck), kPort);
+        ASSERT_NE(burst.m[j], nullptr);
+    }
+    uint64_t one_lane = 0;
+    uint32_t one_hash = 0;
+    ASSERT_TRUE(dp::lane_parse(burst.m[0], f, one_lane, one_hash));
+    EXPECT_EQ(one_hash, 1u);
+    for (const auto& [name, stage] : stages) {
+        std::array<uint64_t, 16> lane{};
+        std::array<uint32_t, 16> hash{};
+        std::array<lb::ConnBucket*, 16> bucket{};
+        ASSERT_EQ(stage({burst.m.data(), 16, 16, lane.data(), hash.data(), bucket.data()}, f,
+                        bucket_of),
+                  0u);
+        for (unsigned j = 0; j < 16; ++j) {
+            ASSERT_TRUE(dp::lane_parse(burst.m[j], f, one_lane, one_hash));
+            EXPECT_EQ(hash[j], one_hash) << name << " frame " << j;
+            EXPECT_EQ(hash[j] == 1, j % 3 == 0) << name << " frame " << j;
+            EXPECT_EQ(bucket[j], bucket_of(one_hash)) << name << " frame " << j;
+        }
+    }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "fixtures/flow_crc_zero.h"
 #include "fixtures/packet_builder.h"
 
 namespace director::net {
@@ -83,6 +84,40 @@ TEST(FlowHash, IsCrc32cOfTheKeyBytes) {
     // CRC32-C check value: "123456789" with init ~0 and final inversion gives e3069283.
     const char* check = "123456789";
     EXPECT_EQ(~reference_crc32c(reinterpret_cast<const uint8_t*>(check), 9, ~0u), 0xe3069283u);
+}
+
+TEST(FlowHash, IsNeverZero) {
+    // A flow whose CRC32-C is 0 (found by algebra: fixtures/flow_crc_zero.h) hashes to 1 on
+    // every path; the connection table keeps 0 for an empty slot.
+    FlowKey k = v4_key("0.0.0.0", "10.99.0.100", 40000, 80);
+    uint32_t dst;
+    uint32_t ports;
+    std::memcpy(&dst, k.dst_addr.data(), 4);
+    std::memcpy(&ports, &k.src_port, 4);
+    const uint32_t src = test::v4_source_with_flow_crc_zero(dst, ports, 6, kFlowHashSeed);
+    std::memcpy(k.src_addr.data(), &src, 4);
+    uint8_t words[16];
+    std::memcpy(words, &src, 4);
+    std::memcpy(words + 4, &dst, 4);
+    std::memcpy(words + 8, &ports, 4);
+    const uint8_t tail[4] = {6, 4, 0, 0};
+    std::memcpy(words + 12, tail, 4);
+    ASSERT_EQ(reference_crc32c(words, 16, kFlowHashSeed), 0u) << "the fixture's flow";
+    const uint64_t addrs = uint64_t{src} | uint64_t{dst} << 32;
+    const uint64_t rest = uint64_t{ports} | uint64_t{6} << 32 | kFlowHashV4Family;
+    EXPECT_EQ(flow_crc_v4_words(addrs, rest), 0u);
+    EXPECT_EQ(flow_hash_v4_words(addrs, rest), 1u);
+    EXPECT_EQ(flow_hash_v4(src, dst, ports, 6), 1u);
+    EXPECT_EQ(flow_hash(k), 1u);
+    // Any other flow keeps its CRC.
+    k.src_port ^= 1;
+    std::memcpy(&ports, &k.src_port, 4);
+    std::memcpy(words + 8, &ports, 4);
+    EXPECT_EQ(flow_hash(k), reference_crc32c(words, 16, kFlowHashSeed));
+    EXPECT_NE(flow_hash(k), 1u);
+    // IPv6 the same way: its CRC of 0 is not constructed here, but the fold is on its path.
+    EXPECT_EQ(flow_hash_nonzero(0), 1u);
+    EXPECT_EQ(flow_hash_nonzero(0xffffffffu), 0xffffffffu);
 }
 
 TEST(FlowHash, DeterministicAndSensitiveToEveryField) {
