@@ -257,7 +257,9 @@ unsigned Worker::forward_lane_run(const lb::Snapshot& snap, rte_mbuf* const* chu
         bool other = false;
         for (; at < c; ++at) {
             const uint64_t lane = st.lane[at];
-            if ((lane & kLaneKeyMask) != key) {  // another service, or not a lane packet (0)
+            // (lane & kLaneKeyMask) != key: another service, or not a lane packet (0). Shifted
+            // out rather than masked: the mask is a 10-byte constant the loop would reload.
+            if (((lane ^ key) << (64 - kLaneFlagsShift)) != 0) {
                 other = true;
                 break;
             }
@@ -411,8 +413,8 @@ void Worker::forward_lane_miss(const lb::Snapshot& snap, rte_mbuf* m, net::Parse
 }
 
 DIRECTOR_HOT void Worker::enqueue(rte_mbuf* m, uint16_t tx_slot) noexcept {
-    assert(tx_.count[tx_slot] < kBurstSize);
-    tx_.pkts[tx_slot][tx_.count[tx_slot]++] = m;
+    assert(tx_.count(tx_slot) < kBurstSize);
+    *tx_.tail[tx_slot]++ = m;
 }
 
 DIRECTOR_HOT void Worker::dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noexcept {
@@ -430,7 +432,7 @@ DIRECTOR_HOT void Worker::dispatch(Action a, rte_mbuf* m, uint16_t tx_slot) noex
 
 void Worker::transmit() noexcept {
     for (uint16_t i = 0; i < port_count_; ++i) {
-        const uint16_t count = tx_.count[i];
+        const uint16_t count = tx_.count(i);
         if (count == 0) {
             continue;
         }
@@ -442,7 +444,7 @@ void Worker::transmit() noexcept {
             rte_pktmbuf_free_bulk(tx_.pkts[i] + sent, count - sent);
             bump(counters_.tx_dropped, count - sent);
         }
-        tx_.count[i] = 0;
+        tx_.tail[i] = tx_.pkts[i];
     }
 }
 

@@ -92,8 +92,8 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerConfig& cfg,
 
 Worker::~Worker() {
     for (uint16_t i = 0; i < kMaxPorts; ++i) {
-        rte_pktmbuf_free_bulk(tx_.pkts[i], tx_.count[i]);
-        tx_.count[i] = 0;
+        rte_pktmbuf_free_bulk(tx_.pkts[i], tx_.count(i));
+        tx_.tail[i] = tx_.pkts[i];
     }
     if (sched_rte_) {
         rte_free(sched_);

@@ -124,6 +124,15 @@ ConnTable::ConnTable(ConnBucket* buckets, uint32_t bucket_count, ConnCounts* cou
                 next_state(static_cast<ConnState>(st), static_cast<uint8_t>(f)));
         }
     }
+    static_assert(kConnStateCount <= 16, "stays_ holds a bit per state");
+    for (unsigned f = 0; f < 256; ++f) {
+        for (unsigned st = 0; st < kConnStateCount; ++st) {
+            const auto s = static_cast<ConnState>(st);
+            if (next_of(s, static_cast<uint8_t>(f)) == s) {
+                stays_[f] = static_cast<uint16_t>(stays_[f] | (1u << st));
+            }
+        }
+    }
 }
 
 ConnTable::~ConnTable() {

@@ -394,8 +394,8 @@ public:
             return false;
         }
         const ConnState state = state_of(rs);
-        if (next_of(state, tcp_flags) != state) {
-            return false;
+        if (((stays_[tcp_flags] >> static_cast<uint8_t>(state)) & 1) == 0) {
+            return false;  // next_of(state, tcp_flags) != state
         }
         const uint32_t new_expires = now_s + timeout_[static_cast<uint8_t>(state)];
         bk.expires[w] = new_expires;
@@ -585,6 +585,9 @@ private:
     /// next_state() for every state (4 bits) and the flag bits it reads (FIN SYN RST PSH ACK).
     static constexpr unsigned kFlagIndexes = 32;
     uint8_t next_[16 * kFlagIndexes] = {};
+    /// Per TCP flag byte, bit s set when next_of(s, flags) == s: lookup_update's test in one
+    /// load and a bit test, indexed by the whole byte (no mask).
+    uint16_t stays_[256] = {};
 
     // Cold.
     uint32_t bucket_count_;
