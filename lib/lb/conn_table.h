@@ -26,14 +26,14 @@
 // Span. The memory is allocated and zeroed once, but the table addresses only its first `span`
 // buckets, which grow with the entries it holds (linear hashing: one bucket splits into itself
 // and the bucket past the span, in address order, so an address costs one compare more than a
-// mask). It starts at kConnMinSpan buckets and insert() splits up to four buckets whenever
-// size() reaches span / kConnGrowBucketsPerEntry, until the span is the whole table (at a
-// 1M-slot table, from 64K entries on). Why: a bucket per flow spread over 16 MiB
-// touches a page per flow, and a core's TLB holds a few thousand; a director with 4,096 live
-// flows per core keeps them in 1 MiB instead (3% more throughput on the bench machine, whose
-// guest pages are backed by 4 KiB host pages). The span never shrinks: like IPVS's
-// connection cache, the table keeps what its busiest moment needed. While it grows, a flow meets
-// a full bucket with probability about 1.3e-4 (a 1M-slot table at 100k flows: 6e-4).
+// mask). It starts at kConnMinSpan buckets, and insert() splits up to four buckets whenever
+// size() reaches span / kConnGrowBucketsPerEntry, until the span is the whole table (for 1M
+// slots, from 64K entries on). Why: a bucket per flow spread over 16 MiB touches a page per
+// flow, and a core's TLB holds a few thousand; a director with 4,096 live flows per core keeps
+// them in 1 MiB instead (3% more throughput on the bench machine, whose guest pages the host
+// backs with 4 KiB pages). The span never shrinks: like IPVS's connection cache, the table
+// keeps what its busiest moment needed. While it grows, a new flow meets a full bucket with
+// probability about 1.3e-4 (a whole 1M-slot table at 100k flows: 6e-4).
 //
 // SYN floods. An insert into a full bucket gives up a non-established entry (half-open first,
 // then closing, oldest expiry first), never an ESTABLISHED or UDP one, so established
@@ -46,7 +46,7 @@
 // (every other state, and UDP) entries, updated on insert, state change, real change, erase and
 // expiry: IPVS's dest->activeconns / inactconns, which lc/wlc/sed/nq read. An entry leaves the
 // counts when it is probed or swept after its expiry, so they lag real time by at most one
-// sweep pass (bucket_count() / max_buckets calls of expire_step()).
+// sweep pass (span() / max_buckets calls of expire_step()).
 //
 // Caller: the owning worker lcore only, for everything except create() and the destructor
 // (init/teardown on any single thread). Single writer, no locks, no allocation and noexcept
@@ -220,7 +220,7 @@ static_assert(kConnEntryBytes <= 16);
 /** Largest real id an entry can hold. */
 inline constexpr uint32_t kMaxConnRealId = (1u << 28) - 1;
 
-/** Buckets a table starts with (64 KiB; all of them when it has fewer): see Sizing above. */
+/** Buckets a table starts with (64 KiB; all of them when it has fewer): see Span above. */
 inline constexpr uint32_t kConnMinSpan = 1024;
 
 /**
@@ -294,10 +294,9 @@ public:
         uint32_t span;  ///< buckets in use, 2^L + split
         /** The bucket index of a (nonzero) stored hash: linear hashing's address. */
         uint32_t index(uint32_t h) const noexcept {
-            // A bucket not split yet at this level is the lower half's: h & (hi >> 1), which is
-            // b - 2^L since b >= span >= 2^L.
+            // At or past the span, the bucket is not split yet at this level: the lower half's.
             const uint32_t b = h & hi;
-            return b < span ? b : b - ((hi >> 1) + 1);
+            return b < span ? b : b & (hi >> 1);
         }
         /**
          * index() of each lane of V, a GCC vector of nonzero hashes (net::flow_hash's): the
@@ -494,10 +493,10 @@ public:
     void erase(uint32_t slot) noexcept;
 
     /**
-     * Sweep the next `max_buckets` buckets (round robin, wrapping) and remove the entries that
-     * have expired, so that per-real counts fall when connections end even if no packet probes
-     * their bucket. Work is bounded by max_buckets lines; a full pass takes
-     * bucket_count() / max_buckets calls.
+     * Sweep the next `max_buckets` buckets of the span (round robin, wrapping) and remove the
+     * entries that have expired, so that per-real counts fall when connections end even if no
+     * packet probes their bucket. Work is bounded by max_buckets lines; a full pass takes
+     * span() / max_buckets calls.
      *
      * Caller: the owning worker lcore only, once per loop iteration or every few iterations.
      *
