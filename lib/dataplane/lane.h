@@ -18,7 +18,7 @@
 // lane.
 //
 // Stage 1 per frame, prefetches, hash and bucket included (callgrind, BM_Established/1000):
-// 54 instructions eight at a time with AVX2, 86 four at a time. The SSE intrinsics this
+// 54 instructions eight at a time with AVX2, 89 four at a time. The SSE intrinsics this
 // generic body replaced took 81 (65 of them parsing, where lane_parse takes about 100).
 //
 // Caller: the worker's lcore (inline, noexcept, no allocation); tests.
@@ -369,7 +369,7 @@ template <unsigned N, class OnHashes>
     // frame's protocol is 6 or 17.
     const U proto = (tcp & k.proto_tcp_udp) ^ k.proto_udp;
     interleave(dst, dport | proto << 16 | flags, lane);
-    // The hash's two words (net::flow_hash_v4_words), stored, and read back by the crc32
+    // The hash's two words (net::flow_crc_v4_words), stored, and read back by the crc32
     // instructions as operands: kept in registers instead (the compiler's choice for a plain
     // local), each word costs an extract.
     alignas(32) uint64_t w[2 * N];

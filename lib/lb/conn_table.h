@@ -67,6 +67,7 @@
 #include "common/cacheline.h"
 #include "common/result.h"
 #include "lb/tcp_state.h"
+#include "net/flow.h"
 
 namespace director::lb {
 
@@ -142,8 +143,11 @@ constexpr uint32_t hold_until(uint32_t conn_expires) noexcept {
 
 namespace detail {
 
-/** 0 marks an empty slot, so a caller's hash of 0 is stored and looked up as 1. */
-constexpr uint32_t nonzero_hash(uint32_t h) noexcept { return h + static_cast<uint32_t>(h == 0); }
+/**
+ * 0 marks an empty slot, so a caller's hash of 0 is stored and looked up as 1: net's rule for
+ * flow hashes, so that a flow hash is stored as it is (lookup_update() takes it unchanged).
+ */
+constexpr uint32_t nonzero_hash(uint32_t h) noexcept { return net::flow_hash_nonzero(h); }
 
 /** The way whose (hash, service) equals (h, s), or -1. At most one way can match. */
 #if defined(__SSE2__)

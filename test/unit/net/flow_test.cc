@@ -115,9 +115,22 @@ TEST(FlowHash, IsNeverZero) {
     std::memcpy(words + 8, &ports, 4);
     EXPECT_EQ(flow_hash(k), reference_crc32c(words, 16, kFlowHashSeed));
     EXPECT_NE(flow_hash(k), 1u);
-    // IPv6 the same way: its CRC of 0 is not constructed here, but the fold is on its path.
-    EXPECT_EQ(flow_hash_nonzero(0), 1u);
-    EXPECT_EQ(flow_hash_nonzero(0xffffffffu), 0xffffffffu);
+    // IPv6: all 40 bytes; the destination's last four make the CRC 0.
+    FlowKey v6 = v4_key("0.0.0.0", "0.0.0.0", 40000, 443);
+    v6.family = Family::V6;
+    v6.src_addr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+    v6.dst_addr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    uint32_t dwords[10];
+    std::memcpy(dwords, &v6, sizeof dwords);
+    dwords[7] = test::dword_zeroing_crc32c(
+        reference_crc32c(reinterpret_cast<const uint8_t*>(dwords), 28, kFlowHashSeed),
+        std::span<const uint32_t>(dwords + 8, 2));
+    std::memcpy(&v6, dwords, sizeof dwords);
+    ASSERT_EQ(reference_crc32c(reinterpret_cast<const uint8_t*>(&v6), 40, kFlowHashSeed), 0u);
+    EXPECT_EQ(flow_hash(v6), 1u);
+    v6.dst_addr[15] ^= 1;
+    EXPECT_EQ(flow_hash(v6),
+              reference_crc32c(reinterpret_cast<const uint8_t*>(&v6), 40, kFlowHashSeed));
 }
 
 TEST(FlowHash, DeterministicAndSensitiveToEveryField) {
